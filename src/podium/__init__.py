@@ -1,0 +1,62 @@
+"""podium: typed prompt orchestration on Pydantic-AI.
+
+Everything is a `Step[InT, OutT]`; composition (`>>`, `branch`, `parallel`, `map_each`, `loop`, routers) returns a
+step, so pyright and mypy reject a workflow whose types don't line up.
+"""
+
+from ._core._errors import (
+    BudgetExceeded,
+    ConfigurationError,
+    LoopLimitReached,
+    NoRoute,
+    PodiumError,
+    StepFailed,
+    StepInputError,
+    StepOutputError,
+    WorkflowError,
+    WorkflowTimeout,
+)
+from ._core._flow import Flow
+from ._core._function import FunctionStep, step
+from ._core._records import Attempt, RunResult, StepRecord
+from ._core._step import Chain, Step
+from .agents import AgentStep, agent
+from .chains import LoopResult, branch, loop, map_each, parallel
+from .routers import Route, RouteDecision, Router, RuleRouter
+from .tools import as_tool
+from .tracing import instrument, uninstrument
+
+__all__ = (
+    'AgentStep',
+    'Attempt',
+    'BudgetExceeded',
+    'Chain',
+    'ConfigurationError',
+    'Flow',
+    'FunctionStep',
+    'LoopLimitReached',
+    'LoopResult',
+    'NoRoute',
+    'PodiumError',
+    'Route',
+    'RouteDecision',
+    'Router',
+    'RuleRouter',
+    'RunResult',
+    'Step',
+    'StepFailed',
+    'StepInputError',
+    'StepOutputError',
+    'StepRecord',
+    'WorkflowError',
+    'WorkflowTimeout',
+    'agent',
+    'as_tool',
+    'branch',
+    'instrument',
+    'loop',
+    'map_each',
+    'parallel',
+    'step',
+    'uninstrument',
+)

@@ -1,0 +1,1 @@
+"""The core types: Step, Flow, records and errors (re-exported from `podium`)."""

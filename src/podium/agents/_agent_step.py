@@ -1,0 +1,155 @@
+"""`AgentStep`: a user's `pydantic_ai.Agent` as a typed step, without re-implementing the agent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, overload
+
+from pydantic_ai.agent import AbstractAgent
+from pydantic_ai.usage import RunUsage
+from typing_extensions import TypeVar
+
+from .._core._errors import StepInputError, StepOutputError
+from .._core._flow import Flow, StepScope, copy_usage
+from .._core._function import runtime_class
+from .._core._step import Step, ensure_named
+from ._prompt import Prompt, render_prompt
+
+__all__ = ('AgentCall', 'AgentStep', 'agent', 'call_agent')
+
+InT = TypeVar('InT')
+OutT = TypeVar('OutT')
+DepsT = TypeVar('DepsT')
+
+
+@dataclass(frozen=True, slots=True)
+class AgentCall(Generic[OutT]):
+    """What one agent call produced."""
+
+    output: OutT
+    usage: RunUsage
+    model: str | None
+
+
+async def call_agent(
+    agent: AbstractAgent[Any, OutT], prompt: Prompt, flow: Flow, *, step: str, deps: object
+) -> AgentCall[OutT]:
+    """Run `agent` once inside `flow`: the run's usage and limits apply, its usage is counted into the run.
+
+    `infer_name=False` because name inference walks the caller's frames on every call; steps name agents instead.
+    """
+    start = flow.usage_for_call()
+    before = copy_usage(start)
+    result = await agent.run(prompt, deps=deps, usage=start, usage_limits=flow.usage_limits, infer_name=False)
+    usage = result.usage - before
+    flow.add_usage(usage, step=step)
+    return AgentCall(result.output, usage, result.response.model_name)
+
+
+class AgentStep(Step[InT, OutT]):
+    """A `pydantic_ai.Agent[Deps, OutT]` as a `Step[InT, OutT]`.
+
+    The input is rendered into the prompt; the agent's own tools, retries and output validation run untouched.
+    """
+
+    def __init__(
+        self,
+        agent: AbstractAgent[Any, OutT],
+        *,
+        name: str | None = None,
+        prompt: Callable[[InT], Prompt] | None = None,
+        input_type: type[InT] | None = None,
+        deps: Callable[[Any], object] | None = None,
+    ) -> None:
+        self.agent = agent
+        self.name = ensure_named(name, agent.name or 'agent')
+        self.prompt = prompt
+        self.deps = deps
+        self.input_class = runtime_class(input_type)
+        self.output_class = runtime_class(agent.output_type)
+
+    async def invoke(self, input: InT, flow: Flow) -> OutT:
+        with flow.scope(self.name, 'agent') as scope:
+            prompt = self._prompt(input)
+            deps = flow.deps if self.deps is None else self.deps(flow.deps)
+            scope.path = 'agent'
+            call = await call_agent(self.agent, prompt, flow, step=self.name, deps=deps)
+            return self._finish(scope, call)
+
+    def _prompt(self, input: InT) -> Prompt:
+        cls = self.input_class
+        if cls is not None and not isinstance(input, cls):
+            raise StepInputError(
+                f'agent step {self.name!r} takes {cls.__qualname__}, got {type(input).__qualname__}: check the step '
+                'before it in the chain',
+                step=self.name,
+            )
+        return render_prompt(input) if self.prompt is None else self.prompt(input)
+
+    def _finish(self, scope: StepScope, call: AgentCall[OutT]) -> OutT:
+        scope.usage = call.usage
+        scope.model = call.model
+        cls = self.output_class
+        if cls is not None and not isinstance(call.output, cls):
+            raise StepOutputError(
+                f'agent step {self.name!r} declares output {cls.__qualname__} but its agent returned '
+                f'{type(call.output).__qualname__}',
+                step=self.name,
+            )
+        scope.output = call.output
+        return call.output
+
+
+@overload
+def agent(
+    agent: AbstractAgent[Any, OutT],
+    /,
+    *,
+    prompt: Callable[[InT], Prompt],
+    input_type: type[InT] | None = None,
+    name: str | None = None,
+    deps: Callable[[Any], object] | None = None,
+) -> AgentStep[InT, OutT]: ...
+@overload
+def agent(
+    agent: AbstractAgent[Any, OutT],
+    /,
+    *,
+    input_type: type[InT],
+    name: str | None = None,
+    deps: Callable[[Any], object] | None = None,
+) -> AgentStep[InT, OutT]: ...
+@overload
+def agent(
+    agent: AbstractAgent[Any, OutT],
+    /,
+    *,
+    name: str | None = None,
+    deps: Callable[[Any], object] | None = None,
+) -> AgentStep[str, OutT]: ...
+def agent(
+    agent: AbstractAgent[Any, Any],
+    /,
+    *,
+    prompt: Callable[[Any], Prompt] | None = None,
+    input_type: type[Any] | None = None,
+    name: str | None = None,
+    deps: Callable[[Any], object] | None = None,
+) -> AgentStep[Any, Any]:
+    """Make a `pydantic_ai.Agent` a step.
+
+    The step's input type comes from `prompt`'s parameter, or `input_type`, or is `str`; its output type is the
+    agent's.
+
+    Args:
+        agent: Any Pydantic-AI agent, used as it is. Build it once and give it a `name=`.
+        prompt: Renders the input into the user prompt. By default a `str` is sent as it is and anything else as
+            its class name over its JSON.
+        input_type: The input class, when there is no `prompt` to infer it from; checked at run time.
+        name: The step's name; the agent's name by default.
+        deps: Maps the run's deps to the deps this agent takes; the run's deps are passed as they are by default.
+    """
+    if input_type is None and prompt is None:
+        input_type = str
+    return AgentStep(agent, name=name, prompt=prompt, input_type=input_type, deps=deps)

@@ -1,0 +1,160 @@
+"""`branch`: send an intermediate output down one of several steps."""
+
+from __future__ import annotations
+
+import enum
+import types
+import typing
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any, Literal, overload
+
+from typing_extensions import TypeVar
+
+from .._core._errors import ConfigurationError, NoRoute
+from .._core._flow import Flow
+from .._core._step import AnyStep, Step, callable_name, ensure_named
+
+__all__ = ('Branch', 'branch', 'keys_of')
+
+InT = TypeVar('InT')
+OutT = TypeVar('OutT')
+KeyT = TypeVar('KeyT', bound=Hashable)
+
+
+class Branch(Step[InT, OutT]):
+    """Runs the case step whose key `selector` picks for the input; the record's `route` is that key."""
+
+    def __init__(
+        self,
+        selector: Callable[[InT], Hashable],
+        cases: Mapping[Any, Step[InT, OutT]],
+        *,
+        default: Step[InT, OutT] | None = None,
+        keys: object = None,
+        name: str | None = None,
+    ) -> None:
+        if not cases:
+            raise ConfigurationError('branch needs at least one case')
+        self.selector = selector
+        self.cases = dict(cases)
+        self.default = default
+        self.name = ensure_named(name, f'branch on {callable_name(selector)}')
+        expected = keys_of(keys) if keys is not None else _declared_keys(selector)
+        if expected is not None:
+            _check_exhaustive(self.name, expected, self.cases, has_default=default is not None)
+
+    def children(self) -> Sequence[tuple[str, AnyStep]]:
+        edges: list[tuple[str, AnyStep]] = [(_label(k), s) for k, s in self.cases.items()]
+        if self.default is not None:
+            edges.append(('default', self.default))
+        return edges
+
+    async def invoke(self, input: InT, flow: Flow) -> OutT:
+        with flow.scope(self.name, 'branch') as scope:
+            key = self.selector(input)
+            chosen = self.cases.get(key)
+            if chosen is None:
+                if self.default is None:
+                    raise NoRoute(
+                        f'branch {self.name!r} got key {key!r}, which has no case: add a case for it or a default=',
+                        step=self.name,
+                    )
+                chosen = self.default
+                scope.route = 'default'
+                scope.detail['key'] = _label(key)
+            else:
+                scope.route = _label(key)
+            scope.output = output = await chosen.invoke(input, flow)
+            return output
+
+
+def _label(key: object) -> str:
+    return str(key.value) if isinstance(key, enum.Enum) else str(key)
+
+
+def keys_of(annotation: object) -> frozenset[object] | None:
+    """Every value a `Literal`, enum or `bool` annotation allows; `None` for anything open-ended."""
+    if annotation is bool:
+        return frozenset({True, False})
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return frozenset(annotation)
+    if typing.get_origin(annotation) is Literal:
+        return frozenset(typing.get_args(annotation))
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        keys: set[object] = set()
+        for part in typing.get_args(annotation):
+            part_keys = keys_of(part)
+            if part_keys is None:
+                return None
+            keys |= part_keys
+        return frozenset(keys)
+    return None
+
+
+def _declared_keys(selector: Callable[..., object]) -> frozenset[object] | None:
+    try:
+        hints = typing.get_type_hints(selector)
+    except Exception:  # lambdas and unresolvable hints: nothing declared to check against
+        return None
+    return keys_of(hints.get('return'))
+
+
+def _check_exhaustive(
+    name: str, expected: frozenset[object], cases: Mapping[Any, object], *, has_default: bool
+) -> None:
+    unknown = [k for k in cases if k not in expected]
+    if unknown:
+        raise ConfigurationError(
+            f'branch {name!r} has cases the selector can never return: {sorted(map(_label, unknown))}; '
+            f'it returns one of {sorted(map(_label, expected))}'
+        )
+    missing = [k for k in expected if k not in cases]
+    if missing and not has_default:
+        raise ConfigurationError(
+            f'branch {name!r} has no case for {sorted(map(_label, missing))}: add them, or pass default='
+        )
+
+
+@overload
+def branch(
+    selector: Callable[[InT], bool],
+    /,
+    *,
+    then: Step[InT, OutT],
+    otherwise: Step[InT, OutT],
+    name: str | None = None,
+) -> Branch[InT, OutT]: ...
+@overload
+def branch(
+    selector: Callable[[InT], KeyT],
+    cases: Mapping[KeyT, Step[InT, OutT]],
+    /,
+    *,
+    default: Step[InT, OutT] | None = None,
+    keys: object = None,
+    name: str | None = None,
+) -> Branch[InT, OutT]: ...
+def branch(
+    selector: Callable[[Any], Any],
+    cases: Mapping[Any, AnyStep] | None = None,
+    /,
+    *,
+    then: AnyStep | None = None,
+    otherwise: AnyStep | None = None,
+    default: AnyStep | None = None,
+    keys: object = None,
+    name: str | None = None,
+) -> Branch[Any, Any]:
+    """Branch on an intermediate output.
+
+    Either a predicate with `then=` and `otherwise=`, or a selector with a mapping of cases. When the selector's
+    keys are closed (its return annotation, or `keys=`, is a `Literal`, an enum or `bool`), the mapping must cover
+    every key unless a `default=` is given; that is checked here, when the workflow is built, not mid-run.
+    """
+    if cases is None:
+        if then is None or otherwise is None:
+            raise ConfigurationError('branch(predicate, ...) needs both then= and otherwise=')
+        return Branch(selector, {True: then, False: otherwise}, keys=bool, name=name)
+    if then is not None or otherwise is not None:
+        raise ConfigurationError('branch takes either a cases mapping or then=/otherwise=, not both')
+    return Branch(selector, cases, default=default, keys=keys, name=name)

@@ -1,0 +1,47 @@
+"""podium's pytest plugin: the `podium_trace` fixture captures a run's spans for snapshot tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import logfire
+import pytest
+from logfire.testing import TestExporter
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+from ..tracing._tracing import instrument, uninstrument
+from ._spans import render_span_tree
+
+__all__ = ('TraceCapture', 'podium_trace')
+
+
+class TraceCapture:
+    """The spans of everything run while the fixture is active."""
+
+    def __init__(self, exporter: TestExporter) -> None:
+        self.exporter = exporter
+
+    def tree(self) -> str:
+        """The span tree as compact, stable text (no ids, timestamps or durations)."""
+        return render_span_tree(self.exporter.exported_spans)
+
+    def clear(self) -> None:
+        """Forget the spans captured so far."""
+        self.exporter.clear()
+
+
+@pytest.fixture
+def podium_trace() -> Iterator[TraceCapture]:
+    """Turn podium tracing (and Pydantic-AI's agent spans) on for one test, into memory only."""
+    exporter = TestExporter()
+    instance = logfire.configure(
+        local=True,
+        send_to_logfire=False,
+        console=False,
+        additional_span_processors=[SimpleSpanProcessor(exporter)],
+    )
+    instrument(instance)
+    try:
+        yield TraceCapture(exporter)
+    finally:
+        uninstrument()

@@ -1,0 +1,142 @@
+"""Logfire spans for runs and steps.
+
+`podium run <workflow>` > `podium step <step>` > Pydantic-AI's own `invoke_agent` / `chat` spans, which nest by
+OpenTelemetry context. Off, a run costs one attribute read per step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import logfire
+from pydantic_core import to_json
+
+if TYPE_CHECKING:
+    from .._core._flow import Flow
+    from .._core._records import StepRecord
+
+__all__ = ('SpanHandle', 'Tracing', 'active_tracing', 'instrument', 'uninstrument')
+
+
+class Tracing:
+    """Where a run's spans go, and what they may contain."""
+
+    def __init__(self, logfire_instance: logfire.Logfire, *, include_content: bool = False) -> None:
+        self.logfire = logfire_instance
+        self.include_content = include_content
+        """Whether step outputs go into span attributes. Off by default: outputs may hold personal data."""
+
+    def run_span(self, workflow: str) -> SpanHandle:
+        """Open the root span of a run."""
+        span = self.logfire.span('podium run {podium_workflow}', podium_workflow=workflow, _span_name='podium run')
+        span.__enter__()
+        return SpanHandle(span, self.include_content)
+
+    def step_span(self, name: str, kind: str) -> SpanHandle:
+        """Open the span of one step, nested in whatever span is current."""
+        span = self.logfire.span(
+            'podium step {podium_step}', podium_step=name, podium_kind=kind, _span_name='podium step'
+        )
+        span.__enter__()
+        return SpanHandle(span, self.include_content)
+
+
+class SpanHandle:
+    """An open span that closes with the attributes of what happened."""
+
+    __slots__ = ('_include_content', '_span')
+
+    def __init__(self, span: logfire.LogfireSpan, include_content: bool) -> None:
+        self._span = span
+        self._include_content = include_content
+
+    def finish(self, record: StepRecord, exc: BaseException | None) -> None:
+        """Close a step span with the record's facts as attributes."""
+        attributes: dict[str, Any] = {'podium.status': record.status}
+        for key in ('route', 'confidence', 'reason', 'fallback_reason', 'model', 'path'):
+            value = getattr(record, key)
+            if value is not None:
+                attributes[f'podium.{key}'] = value
+        if record.attempts:
+            attributes['podium.attempts'] = len(record.attempts)
+            attributes['podium.attempt_errors'] = [a.error or 'ok' for a in record.attempts]
+        for key, value in record.detail.items():
+            attributes[f'podium.detail.{key}'] = value
+        usage = record.usage
+        if usage.requests:
+            attributes['podium.usage.requests'] = usage.requests
+            attributes['podium.usage.input_tokens'] = usage.input_tokens
+            attributes['podium.usage.output_tokens'] = usage.output_tokens
+        if self._include_content and record.output is not None:
+            attributes['podium.output'] = to_json(record.output, fallback=repr).decode()
+        self._close(attributes, exc)
+
+    def finish_run(self, flow: Flow, exc: BaseException | None) -> None:
+        """Close a run span with the run's status and usage totals."""
+        usage = flow.usage
+        attributes: dict[str, Any] = {
+            'podium.status': 'failed' if exc is not None else ('degraded' if flow.degraded else 'ok'),
+            'podium.usage.requests': usage.requests,
+            'podium.usage.input_tokens': usage.input_tokens,
+            'podium.usage.output_tokens': usage.output_tokens,
+            'podium.steps': len(flow.records),
+        }
+        self._close(attributes, exc)
+
+    def _close(self, attributes: dict[str, Any], exc: BaseException | None) -> None:
+        self._span.set_attributes(attributes)
+        if exc is None:
+            self._span.__exit__(None, None, None)
+        else:
+            self._span.__exit__(type(exc), exc, exc.__traceback__)
+
+
+@dataclass
+class _Switch:
+    """The process-wide tracing switch.
+
+    Tracing is a process concern, like `logfire.configure()` and `Agent.instrument_all()`, which this mirrors;
+    it is the one piece of module state in podium, and runs read it once at start.
+    """
+
+    tracing: Tracing | None = None
+    instrumented_agents: bool = False
+
+
+_SWITCH = _Switch()
+
+
+def instrument(
+    logfire_instance: logfire.Logfire | None = None, *, agents: bool = True, include_content: bool = False
+) -> Tracing:
+    """Turn tracing on for every run started from now on.
+
+    Args:
+        logfire_instance: The Logfire instance to send spans to; the default one (set up by `logfire.configure()`)
+            when omitted.
+        agents: Also instrument Pydantic-AI agents, so their `invoke_agent` and `chat` spans nest under podium's.
+        include_content: Put prompts, messages and step outputs into spans. Off by default because Logfire's
+            scrubbing does not reach message content.
+    """
+    instance = logfire_instance or logfire.DEFAULT_LOGFIRE_INSTANCE
+    if agents:
+        instance.instrument_pydantic_ai(include_content=include_content)
+    _SWITCH.tracing = Tracing(instance, include_content=include_content)
+    _SWITCH.instrumented_agents = agents
+    return _SWITCH.tracing
+
+
+def uninstrument() -> None:
+    """Turn tracing off again (and Pydantic-AI's agent instrumentation, if `instrument` turned it on)."""
+    if _SWITCH.instrumented_agents:
+        from pydantic_ai import Agent
+
+        Agent.instrument_all(False)
+    _SWITCH.tracing = None
+    _SWITCH.instrumented_agents = False
+
+
+def active_tracing() -> Tracing | None:
+    """The tracing new runs use, or `None` when off."""
+    return _SWITCH.tracing
