@@ -86,9 +86,13 @@ class StepRecord:
             out['attempts'] = [_attempt_summary(a) for a in self.attempts]
         if self.usage.requests or self.usage.input_tokens or self.usage.output_tokens:
             out['usage'] = usage_summary(self.usage)
-        if self.output is not None:
+        if self.output is not None and self.kind not in _PASS_THROUGH_KINDS:
             out['output'] = to_jsonable_python(self.output, fallback=repr)
         return out
+
+
+_PASS_THROUGH_KINDS = frozenset({'router', 'branch', 'chain'})
+"""Kinds whose output is their inner step's output; summaries show it once, on the inner step."""
 
 
 def _attempt_summary(attempt: Attempt) -> dict[str, JSONValue]:

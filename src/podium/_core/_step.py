@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Generic
 
 import anyio
@@ -200,6 +200,14 @@ def ensure_named(name: str | None, fallback: str) -> str:
     if not chosen or not chosen.strip():
         raise ConfigurationError('a step name must not be empty')
     return chosen
+
+
+def common_class(classes: Iterable[type[Any] | None]) -> type[Any] | None:
+    """The one runtime class all of `classes` share, or `None` when any is unknown or they differ."""
+    found = set(classes)
+    if len(found) == 1:
+        return found.pop()
+    return None
 
 
 def callable_name(fn: Callable[..., object]) -> str:

@@ -12,7 +12,7 @@ from typing_extensions import TypeVar
 
 from .._core._errors import ConfigurationError, NoRoute
 from .._core._flow import Flow
-from .._core._step import AnyStep, Step, callable_name, ensure_named
+from .._core._step import AnyStep, Step, callable_name, common_class, ensure_named
 
 __all__ = ('Branch', 'branch', 'keys_of')
 
@@ -39,6 +39,9 @@ class Branch(Step[InT, OutT]):
         self.cases = dict(cases)
         self.default = default
         self.name = ensure_named(name, f'branch on {callable_name(selector)}')
+        targets = [*self.cases.values(), *([default] if default is not None else [])]
+        self.input_class = common_class(s.input_class for s in targets)
+        self.output_class = common_class(s.output_class for s in targets)
         expected = keys_of(keys) if keys is not None else _declared_keys(selector)
         if expected is not None:
             _check_exhaustive(self.name, expected, self.cases, has_default=default is not None)

@@ -10,7 +10,7 @@ from typing_extensions import TypeVar
 
 from .._core._errors import ConfigurationError
 from .._core._flow import Flow, StepScope
-from .._core._step import AnyStep, Step
+from .._core._step import AnyStep, Step, common_class
 
 __all__ = ('Allow', 'Route', 'RouterBase')
 
@@ -61,6 +61,8 @@ class RouterBase(Step[InT, OutT]):
         self.fallback = fallback
         self.allow = allow
         self.name = name
+        self.input_class = common_class(s.input_class for s in self.steps.values())
+        self.output_class = common_class(s.output_class for s in self.steps.values())
 
     def children(self) -> Sequence[tuple[str, AnyStep]]:
         return list(self.steps.items())

@@ -1,4 +1,4 @@
-"""podium's pytest plugin: the `podium_trace` fixture captures a run's spans for snapshot tests."""
+"""podium's pytest plugin: `podium_trace` captures a run's spans for snapshots; `fault_server` serves faults."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from logfire.testing import TestExporter
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 from ..tracing._tracing import instrument, uninstrument
+from ._fault_server import FaultServer
 from ._spans import render_span_tree
 
-__all__ = ('TraceCapture', 'podium_trace')
+__all__ = ('TraceCapture', 'fault_server', 'podium_trace')
 
 
 class TraceCapture:
@@ -45,3 +46,10 @@ def podium_trace() -> Iterator[TraceCapture]:
         yield TraceCapture(exporter)
     finally:
         uninstrument()
+
+
+@pytest.fixture
+def fault_server() -> Iterator[FaultServer]:
+    """A running `FaultServer` on 127.0.0.1, stopped after the test; script it with `push()` or `default`."""
+    with FaultServer() as server:
+        yield server

@@ -37,7 +37,8 @@ class ScriptedModel(FunctionModel):
 
     Answers come first from `responses`, in order, one per request; then from the first `rules` entry whose key
     appears in the latest user prompt; then from `default`. An output value becomes a call of the agent's output
-    tool, or JSON text when the agent asks for native or prompted output. `prompts` keeps every request's prompt.
+    tool, or JSON text when the agent asks for native or prompted output. `prompts` and `instructions` keep what each
+    request carried, for asserting what the model saw.
     """
 
     def __init__(
@@ -52,11 +53,13 @@ class ScriptedModel(FunctionModel):
         self.default = default
         self.queue: list[Answer] = list(responses)
         self.prompts: list[str] = []
+        self.instructions: list[str | None] = []
         super().__init__(self._respond, model_name=model_name)
 
     def _respond(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
         prompt = latest_prompt(messages)
         self.prompts.append(prompt)
+        self.instructions.append(info.instructions)
         return to_response(self._answer_for(prompt), info, prompt)
 
     def _answer_for(self, prompt: str) -> Answer:

@@ -21,7 +21,11 @@ SHOWN_ATTRIBUTES = (
 
 
 def render_span_tree(spans: Sequence[ReadableSpan], *, attributes: Sequence[str] = SHOWN_ATTRIBUTES) -> str:
-    """One line per span, indented under its parent, in start order: its message and the chosen attributes."""
+    """One line per span, indented under its parent, in start order: its message and the chosen attributes.
+
+    Logfire's pending-span markers (sent when a span opens) are left out: only finished spans count.
+    """
+    spans = [s for s in spans if (s.attributes or {}).get('logfire.span_type') != 'pending_span']
     by_id = {s.context.span_id: s for s in spans if s.context is not None}
     children: dict[int | None, list[ReadableSpan]] = {}
     for span in spans:

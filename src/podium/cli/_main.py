@@ -1,0 +1,96 @@
+"""The `podium` command: run a workflow, draw it, evaluate it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
+
+from .._core._errors import WorkflowError
+from ._graph import to_mermaid
+from ._load import LoadError, load_step
+
+__all__ = ('main',)
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _run(args: argparse.Namespace) -> int:
+    workflow = load_step(args.workflow)
+    text: str = args.input
+    input_value: object = text
+    cls = workflow.input_class
+    if cls is not None and issubclass(cls, BaseModel):
+        input_value = cls.model_validate_json(text)
+    try:
+        result = workflow.run_sync(input_value)
+    except WorkflowError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        for record in exc.records:
+            print(f'  {record.name}: {record.status}' + (f' ({record.error})' if record.error else ''), file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(result.summary(), indent=2))
+        return 0
+    for record in result.steps:
+        extra = f' -> {record.route}' if record.route else ''
+        print(f'{record.name} [{record.kind}]{extra}: {record.status}')
+    print(json.dumps(to_jsonable_python(result.output, fallback=repr), indent=2))
+    usage = result.usage
+    print(
+        f'status: {result.status}; usage: {usage.requests} requests, '
+        f'{usage.input_tokens} in / {usage.output_tokens} out'
+    )
+    return 0
+
+
+def _graph(args: argparse.Namespace) -> int:
+    print(to_mermaid(load_step(args.workflow)))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog='podium', description='Run, draw and evaluate podium workflows.')
+    commands = parser.add_subparsers(dest='command', required=True)
+
+    run = commands.add_parser('run', help='run a workflow on one input and print the result')
+    run.add_argument('workflow', help='path/to/file.py:attr or package.module:attr')
+    run.add_argument('input', help='the input: text, or JSON when the workflow takes a pydantic model')
+    run.add_argument('--json', action='store_true', help='print the run summary as JSON')
+    run.set_defaults(handler=_run)
+
+    graph = commands.add_parser('graph', help='print a Mermaid diagram of a workflow')
+    graph.add_argument('workflow', help='path/to/file.py:attr or package.module:attr')
+    graph.set_defaults(handler=_graph)
+
+    _add_optional_commands(commands)
+    return parser
+
+
+def _add_optional_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:  # pyright: ignore[reportPrivateUsage]
+    """Commands whose modules pull in more (evals, durable runs), registered when present."""
+    import importlib
+
+    for module_name in ('._eval', '._durable'):
+        try:
+            module = importlib.import_module(module_name, __package__)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and exc.name.startswith(__package__ or 'podium'):
+                continue
+            raise
+        module.add_commands(commands)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `podium` console script."""
+    args = _parser().parse_args(argv)
+    handler: Command = args.handler
+    try:
+        return handler(args)
+    except LoadError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from inline_snapshot import snapshot
+
+from podium.cli import main
+
+DESK = str(Path(__file__).parents[2] / 'examples' / 'support_desk.py')
+
+
+def test_run_prints_the_steps_and_the_typed_output(capsys: pytest.CaptureFixture[str]):
+    assert main(['run', f'{DESK}:workflow', 'I want to buy 20 more seats']) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == 'support_desk [router] -> sales: ok'
+    assert '"team": "sales"' in out
+
+
+def test_run_json_prints_the_summary(capsys: pytest.CaptureFixture[str]):
+    assert main(['run', f'{DESK}:workflow', 'the app crashes on startup', '--json']) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary['steps'][0]['route'] == 'tech'
+    assert summary['status'] == 'ok'
+
+
+def test_run_accepts_module_references(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.syspath_prepend(str(Path(DESK).parent))
+    assert main(['run', 'support_desk:workflow', 'refund please']) == 0
+    assert capsys.readouterr().out.startswith('support_desk [router] -> billing: ok')
+
+
+def test_graph_prints_mermaid():
+    from podium.cli._graph import to_mermaid
+    from podium.cli._load import load_step
+
+    assert to_mermaid(load_step(f'{DESK}:workflow')) == snapshot("""\
+flowchart TD
+    n0{{"support_desk"}}
+    n1["billing_extract"]
+    n2{{"billing_urgency"}}
+    n3["billing_escalate"]
+    n2 -->|high| n3
+    n4["billing_resolve"]
+    n2 -->|normal| n4
+    n2 -->|low| n4
+    n1 --> n2
+    n0 -->|billing| n1
+    n5["tech_triage"]
+    n6{{"tech_severity"}}
+    n7["tech_escalate"]
+    n6 -->|blocker| n7
+    n8["tech_troubleshoot"]
+    n6 -->|minor| n8
+    n5 --> n6
+    n0 -->|tech| n5
+    n9["sales_qualify"]
+    n10{{"sales_intent"}}
+    n11["sales_quote"]
+    n10 -->|buy| n11
+    n12["sales_inform"]
+    n10 -->|inquire| n12
+    n9 --> n10
+    n0 -->|sales| n9
+    n13["out_of_scope"]
+    n0 -->|out_of_scope| n13\
+""")
+
+
+@pytest.mark.parametrize(
+    ('reference', 'message'),
+    [
+        ('nocolon', "'nocolon' is not of the form"),
+        ('missing.py:workflow', "no file 'missing.py'"),
+        (f'{DESK}:nothing', "has no attribute 'nothing'"),
+        (f'{DESK}:DEMO_LABEL', 'is a str, not a podium Step'),
+        ('no_such_module_xyz:workflow', "cannot import module 'no_such_module_xyz'"),
+    ],
+)
+def test_bad_references_are_clear_errors(reference: str, message: str, capsys: pytest.CaptureFixture[str]):
+    assert main(['graph', reference]) == 2
+    assert message in capsys.readouterr().err

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from inline_snapshot import snapshot
+
+import podium
+from podium.testing._plugin import TraceCapture
+
+sys.path.insert(0, str(Path(__file__).parents[2] / 'examples'))
+from support_desk import workflow
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_a_support_desk_run_traces_run_step_and_agent_spans(podium_trace: TraceCapture):
+    await workflow.run('my invoice shows a double charge')
+
+    assert podium_trace.tree() == snapshot("""\
+podium run support_desk (status=ok usage.requests=3)
+  podium step support_desk (status=ok route=billing usage.requests=1)
+    support_desk run
+      chat demo-router
+    podium step billing (status=ok)
+      podium step billing_extract (status=ok path=agent usage.requests=1)
+        billing_extract run
+          chat demo-billing
+      podium step billing_urgency (status=ok route=high)
+        podium step billing_escalate (status=ok path=agent usage.requests=1)
+          billing_escalate run
+            chat demo-billing\
+""")
+
+
+async def test_a_failed_step_is_an_error_span_and_the_run_span_says_failed(podium_trace: TraceCapture):
+    @podium.step
+    def explode(text: str) -> str:
+        raise ValueError('nope')
+
+    with pytest.raises(podium.StepFailed):
+        await explode.run('x')
+
+    assert podium_trace.tree() == snapshot("""\
+podium run explode (status=failed usage.requests=0)
+  podium step explode (status=failed)\
+""")
+
+
+async def test_tracing_off_records_no_spans(podium_trace: TraceCapture):
+    podium.uninstrument()
+    await workflow.run('the app crashes on startup')
+    assert podium_trace.tree() == ''
