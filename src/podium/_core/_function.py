@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import typing
 from collections.abc import Awaitable, Callable
-from typing import Any, overload
+from typing import Any, cast, overload
 
 from typing_extensions import TypeVar
 
@@ -48,7 +48,7 @@ class FunctionStep(Step[InT, OutT]):
             if self._is_async:
                 result = await result
             scope.output = result
-            return result
+            return cast(OutT, result)
 
 
 def _hints(fn: Callable[..., Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Generic
+from typing import Any, Generic, cast
 
 import anyio
 from pydantic_ai.usage import RunUsage, UsageLimits
@@ -174,11 +174,11 @@ class Chain(Step[InT, OutT]):
             scope.output = output = await self._run_steps(input, flow)
             return output
 
-    async def _run_steps(self, input: InT, flow: Flow) -> Any:
+    async def _run_steps(self, input: InT, flow: Flow) -> OutT:
         value: Any = input
         for step in self.steps:
             value = await step.invoke(value, flow)
-        return value
+        return cast(OutT, value)
 
 
 def _auto_name(steps: Sequence[AnyStep]) -> str:

@@ -37,13 +37,13 @@ def to_mermaid(workflow: AnyStep) -> str:
             return entry, exits
         me = node(step)
         if isinstance(step, RouterBase | Branch | Parallel | MapEach):
-            exits: list[str] = []
+            fan_exits: list[str] = []
             for label, child in step.children():
                 child_entry, child_exits = walk(child)
                 edge = f' -->|{label}| ' if label else ' --> '
                 lines.append(f'    {me}{edge}{child_entry}')
-                exits.extend(child_exits)
-            return me, exits
+                fan_exits.extend(child_exits)
+            return me, fan_exits
         if isinstance(step, Loop):
             child_entry, child_exits = walk(step.step)
             lines.append(f'    {me} --> {child_entry}')

@@ -37,7 +37,7 @@ def render_span_tree(spans: Sequence[ReadableSpan], *, attributes: Sequence[str]
         for span in sorted(children.get(parent, []), key=lambda s: s.start_time or 0):
             attrs = span.attributes or {}
             label = str(attrs.get('logfire.msg', span.name))
-            shown = ' '.join(f'{key.removeprefix("podium.")}={attrs[key]}' for key in attributes if key in attrs)
+            shown = ' '.join(f'{key.removeprefix("podium.")}={attrs[key]!s}' for key in attributes if key in attrs)
             lines.append('  ' * depth + label + (f' ({shown})' if shown else ''))
             if span.context is not None:
                 walk(span.context.span_id, depth + 1)
