@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 from pydantic_ai import Agent
+from pydantic_ai.exceptions import UserError
 from pydantic_ai.models import Model
 
 import podium
@@ -222,8 +223,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument('message', help='the customer message')
     parser.add_argument('--model', help='a Pydantic-AI model string, e.g. openai:gpt-4o-mini (default: demo models)')
     args = parser.parse_args(argv)
-    desk = build_workflow(args.model) if args.model else workflow
-    result = desk.run_sync(args.message)
+    try:
+        desk = build_workflow(args.model) if args.model else workflow
+        result = desk.run_sync(args.message)
+    except (UserError, podium.WorkflowError) as exc:
+        raise SystemExit(f'error: {exc}') from None
     print(f'models: {args.model or DEMO_LABEL}')
     print(f'route:  {result.record("support_desk").route}')
     for record in result.steps:
