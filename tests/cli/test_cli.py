@@ -38,33 +38,39 @@ def test_graph_prints_mermaid():
     assert to_mermaid(load_step(f'{DESK}:workflow')) == snapshot("""\
 flowchart TD
     n0{{"support_desk"}}
-    n1["billing_extract"]
-    n2{{"billing_urgency"}}
-    n3["billing_escalate"]
-    n2 -->|high| n3
-    n4["billing_resolve"]
-    n2 -->|normal| n4
-    n2 -->|low| n4
-    n1 --> n2
-    n0 -->|billing| n1
-    n5["tech_triage"]
-    n6{{"tech_severity"}}
-    n7["tech_escalate"]
-    n6 -->|blocker| n7
-    n8["tech_troubleshoot"]
-    n6 -->|minor| n8
-    n5 --> n6
-    n0 -->|tech| n5
-    n9["sales_qualify"]
-    n10{{"sales_intent"}}
-    n11["sales_quote"]
-    n10 -->|buy| n11
-    n12["sales_inform"]
-    n10 -->|inquire| n12
-    n9 --> n10
-    n0 -->|sales| n9
-    n13["out_of_scope"]
-    n0 -->|out_of_scope| n13\
+    subgraph n1["billing"]
+    n2["billing_extract"]
+    n3{{"billing_urgency"}}
+    n4["billing_escalate"]
+    n3 -->|high| n4
+    n5["billing_resolve"]
+    n3 -->|normal| n5
+    n3 -->|low| n5
+    n2 --> n3
+    end
+    n0 -->|billing| n2
+    subgraph n6["tech"]
+    n7["tech_triage"]
+    n8{{"tech_severity"}}
+    n9["tech_escalate"]
+    n8 -->|blocker| n9
+    n10["tech_troubleshoot"]
+    n8 -->|minor| n10
+    n7 --> n8
+    end
+    n0 -->|tech| n7
+    subgraph n11["sales"]
+    n12["sales_qualify"]
+    n13{{"sales_intent"}}
+    n14["sales_quote"]
+    n13 -->|buy| n14
+    n15["sales_inform"]
+    n13 -->|inquire| n15
+    n12 --> n13
+    end
+    n0 -->|sales| n12
+    n16["out_of_scope"]
+    n0 -->|out_of_scope| n16\
 """)
 
 

@@ -156,9 +156,14 @@ class Chain(Step[InT, OutT]):
     def of(cls, first: AnyStep, second: AnyStep) -> Chain[Any, Any]:
         """Join two steps, flattening chains and checking the link when both runtime types are known."""
         _check_link(first, second)
-        left = first.steps if isinstance(first, Chain) and not first._scoped else (first,)
-        right = second.steps if isinstance(second, Chain) and not second._scoped else (second,)
+        left = first.steps if isinstance(first, Chain) and not first.is_named else (first,)
+        right = second.steps if isinstance(second, Chain) and not second.is_named else (second,)
         return Chain((*left, *right))
+
+    @property
+    def is_named(self) -> bool:
+        """Whether the chain was given a name, which makes it one unit in records, spans and graphs."""
+        return self._scoped
 
     def named(self, name: str) -> Chain[InT, OutT]:
         """This chain under another name (shown as one unit in records and graphs)."""

@@ -1,6 +1,8 @@
-"""Mermaid diagrams of workflows: every step a node, every composition an edge."""
+"""Mermaid diagrams of workflows: every step a node, every composition an edge, named chains as subgraphs."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from .._core._step import AnyStep, Chain
 from ..chains._branch import Branch
@@ -16,40 +18,53 @@ def to_mermaid(workflow: AnyStep) -> str:
     lines = ['flowchart TD']
     ids: dict[int, str] = {}
 
-    def node(step: AnyStep) -> str:
+    def ident(step: AnyStep) -> tuple[str, bool]:
         key = id(step)
-        if key not in ids:
+        new = key not in ids
+        if new:
             ids[key] = f'n{len(ids)}'
-            label = step.name.replace('"', "'")
+        return ids[key], new
+
+    def label(step: AnyStep) -> str:
+        return step.name.replace('"', "'")
+
+    def node(step: AnyStep) -> str:
+        me, new = ident(step)
+        if new:
             shape = '{{"%s"}}' if isinstance(step, RouterBase | Branch) else '["%s"]'
-            lines.append(f'    {ids[key]}{shape % label}')
-        return ids[key]
+            lines.append(f'    {me}{shape % label(step)}')
+        return me
+
+    def walk_chain(chain: Chain[Any, Any]) -> tuple[str, list[str]]:
+        entry, exits = walk(chain.steps[0])
+        for nxt in chain.steps[1:]:
+            nxt_entry, nxt_exits = walk(nxt)
+            lines.extend(f'    {e} --> {nxt_entry}' for e in exits)
+            exits = nxt_exits
+        return entry, exits
 
     def walk(step: AnyStep) -> tuple[str, list[str]]:
         """Draw `step`; return its entry node and its exit nodes."""
         if isinstance(step, Chain):
-            entry, exits = walk(step.steps[0])
-            for nxt in step.steps[1:]:
-                nxt_entry, nxt_exits = walk(nxt)
-                for e in exits:
-                    lines.append(f'    {e} --> {nxt_entry}')
-                exits = nxt_exits
-            return entry, exits
+            if not step.is_named:
+                return walk_chain(step)
+            lines.append(f'    subgraph {ident(step)[0]}["{label(step)}"]')
+            drawn = walk_chain(step)
+            lines.append('    end')
+            return drawn
         me = node(step)
         if isinstance(step, RouterBase | Branch | Parallel | MapEach):
-            fan_exits: list[str] = []
-            for label, child in step.children():
+            exits: list[str] = []
+            for edge_label, child in step.children():
                 child_entry, child_exits = walk(child)
-                edge = f' -->|{label}| ' if label else ' --> '
+                edge = f' -->|{edge_label}| ' if edge_label else ' --> '
                 lines.append(f'    {me}{edge}{child_entry}')
-                fan_exits.extend(child_exits)
-            return me, fan_exits
+                exits.extend(child_exits)
+            return me, exits
         if isinstance(step, Loop):
             child_entry, child_exits = walk(step.step)
             lines.append(f'    {me} --> {child_entry}')
-            for e in child_exits:
-                lines.append(f'    {e} -.->|until| {me}')
-            return me, [me]
+            lines.extend(f'    {e} -.->|until| {me}' for e in child_exits)
         return me, [me]
 
     walk(workflow)
