@@ -225,7 +225,12 @@ def main(build: Callable[[], Awaitable[RunOne]], *, packages: Sequence[str] = ()
     parser.add_argument('--n', type=int, default=2000, help='timed sequential runs, or concurrent runs')
     parser.add_argument('--warmup', type=int, default=200, help='untimed runs before a seq measurement')
     parser.add_argument('--latency', type=float, default=CONC_LATENCY, help='seconds per model call in conc mode')
+    parser.add_argument(
+        '--gc-threshold', type=int, help="set gc's generation-0 threshold in this process (server tuning guidance)"
+    )
     args = parser.parse_args()
+    if args.gc_threshold is not None:
+        gc.set_threshold(args.gc_threshold, *gc.get_threshold()[1:])
 
     async def run() -> dict[str, Any]:
         run_one = await build()
