@@ -1,0 +1,322 @@
+# pyright: reportPrivateUsage=false
+"""The lean path: one model request in place of `Agent.run`, for agents where the two are provably the same.
+
+An `Agent.run` costs milliseconds of CPU in graph machinery; a tool-less agent without validators spends it to
+send one request and validate one response. A lean call sends the request the agent would send (captured from
+the agent once, see `_template`) through Pydantic-AI's innermost request helper, reads the output with the
+agent's own processors (see `_final_output`), and counts usage, enforces limits and opens spans with Pydantic-AI's
+own functions, in the agent's order. When the response is anything but a valid final output, the run is handed
+to the agent, which replays that response instead of requesting it again and goes on exactly as it would have:
+retry prompts, retry budget and errors are its own.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Final
+
+from pydantic_ai._agent_graph import GraphAgentState, _billed_by_request, _record_billed_usage, model_request
+from pydantic_ai._context_size import context_input_tokens
+from pydantic_ai._genai_prices import fill_response_cost
+from pydantic_ai._instrumentation import capture_model_request_span_context, capture_model_response_span_context
+from pydantic_ai._run_context import RunContext
+from pydantic_ai._tool_execution import _FINAL_RESULT_PROCESSED
+from pydantic_ai._usage_attribution import accumulate, record_request
+from pydantic_ai._utils import fill_run_metadata, now_utc
+from pydantic_ai._uuid import uuid7
+from pydantic_ai.agent import AbstractAgent, Agent
+from pydantic_ai.capabilities import Instrumentation
+from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, ToolCallPart, ToolReturnPart
+from pydantic_ai.models import Model, ModelRequestContext, ModelRequestParameters
+from pydantic_ai.models.instrumented import InstrumentedModel
+from pydantic_ai.models.wrapper import WrapperModel
+from pydantic_ai.run import AgentRunResult
+from pydantic_ai.settings import ModelSettings
+from pydantic_ai.usage import RunUsage, UsageLimits
+
+from .._core._flow import StepScope
+from ._eligibility import call_blocker, static_blocker
+from ._final_output import UNREAD, OutputReader
+from ._prompt import Prompt
+from ._spans import SpanSource
+from ._template import RequestTemplate, TemplateError, capture_template
+
+__all__ = ('LeanPlan', 'plan_for_call', 'run_lean')
+
+_PLAN_ATTRIBUTE: Final = '_podium_lean_plan'
+"""Where an agent keeps its plan: a plan belongs to the agent it was captured from, and podium keeps no
+module-level state. Pydantic-AI never reads the attribute."""
+
+
+@dataclass(frozen=True, slots=True)
+class LeanPlan:
+    """Everything lean calls of one agent need, captured once."""
+
+    model: Model
+    template: RequestTemplate
+    reader: OutputReader
+    spans: SpanSource
+    default_limits: UsageLimits
+    """What a run enforces when given no limits."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """An agent's plan, or why it has none, valid while the agent keeps the model and settings it was made with."""
+
+    model: object
+    settings: tuple[object, object]
+    plan: LeanPlan | str
+
+    def current(self, agent: Agent[Any, Any]) -> bool:
+        return agent._model is self.model and _settings(agent) == self.settings
+
+
+def _settings(agent: Agent[Any, Any]) -> tuple[object, object]:
+    """Copies of the agent's and its model's settings: either can be edited in place after a capture."""
+    model = agent._model
+    return copy.copy(agent.model_settings), copy.copy(model.settings) if isinstance(model, Model) else None
+
+
+async def plan_for_call(
+    agent: AbstractAgent[Any, Any], prompt: Prompt, deps: object, usage_limits: UsageLimits | None
+) -> LeanPlan | None:
+    """The plan this call may take the lean path with, or `None` when it must take the agent path."""
+    if not isinstance(agent, Agent) or call_blocker(agent, usage_limits) is not None:
+        return None
+    entry: _Entry | None = getattr(agent, _PLAN_ATTRIBUTE, None)
+    if entry is None or not entry.current(agent):
+        entry = await _new_entry(agent, prompt, deps)
+    return entry.plan if isinstance(entry.plan, LeanPlan) else None
+
+
+async def _new_entry(agent: Agent[Any, Any], prompt: Prompt, deps: object) -> _Entry:
+    """Capture the agent's plan from this call's prompt; concurrent calls take the agent path meanwhile."""
+    model, settings = agent._model, _settings(agent)
+    assert isinstance(model, Model)  # call_blocker checked it
+    blocker = static_blocker(agent)
+    if blocker is None and isinstance(model, InstrumentedModel):
+        blocker = 'its model is an InstrumentedModel'
+    if blocker is not None:
+        return _remember(agent, _Entry(model, settings, blocker))
+    _remember(agent, _Entry(model, settings, 'its first request is being captured'))
+    spans = SpanSource()
+    try:
+        template = await capture_template(agent, model, prompt, deps, instrumented=spans.for_agent(agent) is not None)
+    except TemplateError as exc:
+        return _remember(agent, _Entry(model, settings, str(exc)))
+    except BaseException:  # cancelled mid-capture: the next call captures again
+        setattr(agent, _PLAN_ATTRIBUTE, None)
+        raise
+    reader = OutputReader(agent._output_schema, template.parameters, model)
+    return _remember(agent, _Entry(model, settings, LeanPlan(model, template, reader, spans, UsageLimits())))
+
+
+def _remember(agent: Agent[Any, Any], entry: _Entry) -> _Entry:
+    setattr(agent, _PLAN_ATTRIBUTE, entry)
+    return entry
+
+
+async def run_lean(
+    agent: AbstractAgent[Any, Any],
+    plan: LeanPlan,
+    prompt: Prompt,
+    *,
+    deps: object,
+    usage: RunUsage,
+    usage_limits: UsageLimits | None,
+    scope: StepScope | None,
+) -> tuple[Any, str | None]:
+    """Do what `agent.run(prompt, usage=usage, usage_limits=usage_limits)` does, counting into `usage` in place.
+
+    Returns the output and the name of the model that produced it; sets `scope.path` to the path that produced it.
+
+    Raises:
+        UsageLimitExceeded: where the agent would raise it; anything the model or the agent raises passes through.
+    """
+    assert isinstance(agent, Agent)  # plans are only made for plain agents
+    if scope is not None:
+        scope.path = 'lean'
+    call = _LeanCall(agent, plan, prompt, deps, usage, usage_limits, scope)
+    # A run credits usage to its own span only, never to a run it is nested in: `Agent.run` starts the same way.
+    with accumulate(None):
+        instrumentation = plan.spans.for_agent(agent)
+        if instrumentation is None:
+            return await call.run()
+        # The agent's run span: the capability, bound to this run, wraps what the lean call does as a run.
+        run_instrumentation = await instrumentation.for_run(call.context)
+        result = await run_instrumentation.wrap_run(call.context, handler=lambda: call.traced(run_instrumentation))
+        return result.output, result.response.model_name
+
+
+class _LeanCall:
+    """One lean call: the request, the response's output, usage and limits, or the hand-off to the agent."""
+
+    __slots__ = (
+        '_agent',
+        '_conversation_id',
+        '_deps',
+        '_given_limits',
+        '_plan',
+        '_prompt',
+        '_run_id',
+        '_scope',
+        '_usage',
+        'context',
+    )
+
+    def __init__(
+        self,
+        agent: Agent[Any, Any],
+        plan: LeanPlan,
+        prompt: Prompt,
+        deps: object,
+        usage: RunUsage,
+        usage_limits: UsageLimits | None,
+        scope: StepScope | None,
+    ) -> None:
+        self._agent, self._plan, self._prompt, self._deps, self._usage = agent, plan, prompt, deps, usage
+        self._scope = scope
+        self._run_id, self._conversation_id = str(uuid7()), str(uuid7())
+        self.context: RunContext[Any] = RunContext(
+            deps=deps,
+            model=plan.model,
+            usage=usage,
+            usage_limits=usage_limits or plan.default_limits,
+            agent=agent,
+            prompt=prompt,
+            messages=[],
+            run_id=self._run_id,
+            conversation_id=self._conversation_id,
+        )
+        self._given_limits = usage_limits
+
+    async def run(self) -> tuple[Any, str | None]:
+        """The output and model name, from the lean request or from the agent it was handed to."""
+        response, output = await self._request(None)
+        if output is UNREAD:
+            result = await self._hand_off(response)
+            return result.output, result.response.model_name
+        return output, response.model_name
+
+    async def traced(self, instrumentation: Instrumentation) -> AgentRunResult[Any]:
+        """`run` as a traced agent run: the run span reads the run's messages and output from the result."""
+        context = self.context
+        settings = instrumentation.settings
+        context.tracer = settings.tracer
+        context.trace_include_content = settings.include_content
+        context.instrumentation_version = settings.version
+        response, output = await self._request(instrumentation)
+        if output is UNREAD:
+            return await self._hand_off(response)
+        state = GraphAgentState(
+            message_history=self._closed_history(response),
+            usage=self._usage,
+            run_id=self._run_id,
+            conversation_id=self._conversation_id,
+        )
+        return AgentRunResult(output, _state=state)
+
+    async def _request(self, instrumentation: Instrumentation | None) -> tuple[ModelResponse, Any]:
+        """Send the request as `ModelRequestNode` does; count the response only when the lean call keeps it."""
+        plan, context, usage = self._plan, self.context, self._usage
+        limits = context.usage_limits
+        assert limits is not None
+        context.run_step = 1
+        limits.check_before_request(usage)
+        template = plan.template
+        messages = template.messages(self._prompt, run_id=self._run_id, conversation_id=self._conversation_id)
+        context.messages.extend(messages)
+        request = ModelRequestContext(
+            model=plan.model,
+            messages=list(messages),
+            model_settings=template.settings(),
+            model_request_parameters=template.parameters,
+        )
+        output: Any = UNREAD
+        plan.model._refresh_http_client()
+
+        async def send(request: ModelRequestContext) -> ModelResponse:
+            nonlocal output
+            capture_model_request_span_context(request)
+            # `on_progress` lets a run count the usage of a continued response that fails midway; a failed call
+            # adds nothing to a podium run, so there is nothing to count.
+            response = await model_request(
+                request.model, request_context=request, run_context=context, on_progress=_ignore
+            )
+            output = await plan.reader.read(response)
+            if output is not UNREAD:
+                fill_response_cost(response)
+                billed = _billed_by_request(response, request.messages)
+                request._usage_response_ledger.responses.append(billed)
+                _record_billed_usage(usage, billed)
+            capture_model_response_span_context(request, response)
+            return response
+
+        if instrumentation is None:
+            response = await send(request)
+        else:
+            response = await instrumentation.wrap_model_request(context, request_context=request, handler=send)
+        if output is not UNREAD:
+            fill_run_metadata(response, run_id=self._run_id, conversation_id=self._conversation_id)
+            record_request(usage)
+            limits.check_tokens(usage)
+            limits.check_cost(usage, warn_if_cost_unavailable=False)
+            limits.check_per_request_input_tokens(context_input_tokens(response))
+            limits.check_cost(usage)
+        return response, output
+
+    async def _hand_off(self, response: ModelResponse) -> AgentRunResult[Any]:
+        """Let the agent finish the run from `response`, which it gets instead of making its first request."""
+        if self._scope is not None:
+            self._scope.path = 'agent'
+        return await self._agent.run(
+            self._prompt,
+            model=_Replay(self._plan.model, response),
+            deps=self._deps,
+            usage=self._usage,
+            usage_limits=self._given_limits,
+            infer_name=False,
+        )
+
+    def _closed_history(self, response: ModelResponse) -> list[ModelMessage]:
+        """The run's messages as the agent leaves them: the output tool call, if any, is answered.
+
+        Built here because Pydantic-AI builds that answer inside its tool-call processor, which needs a graph run;
+        the part is the one `_ToolCallProcessor._status_part` makes, with the same content.
+        """
+        history = self.context.messages
+        history.append(response)
+        calls = [part for part in response.parts if type(part) is ToolCallPart]
+        if calls:
+            answer = ToolReturnPart(calls[0].tool_name, _FINAL_RESULT_PROCESSED, tool_call_id=calls[0].tool_call_id)
+            history.append(
+                ModelRequest(
+                    parts=[answer], run_id=self._run_id, conversation_id=self._conversation_id, timestamp=now_utc()
+                )
+            )
+        return history
+
+
+def _ignore(response: ModelResponse) -> None:
+    pass
+
+
+class _Replay(WrapperModel):
+    """The agent's model, except that the first request is answered with the response the lean call already got."""
+
+    def __init__(self, wrapped: Model, response: ModelResponse) -> None:
+        super().__init__(wrapped)
+        self._response: ModelResponse | None = response
+
+    async def request(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+    ) -> ModelResponse:
+        response, self._response = self._response, None
+        if response is not None:
+            return response
+        return await self.wrapped.request(messages, model_settings, model_request_parameters)

@@ -1,0 +1,148 @@
+"""The request an agent sends first, captured from the agent itself and replayed with a new user prompt.
+
+Pydantic-AI assembles that request (system prompts, instructions, output tools or schema, settings, request
+parameters) across dozens of graph steps and hooks. Rather than rebuild any of it, the agent runs once against a
+model that records what it is sent and stops the run; for an agent whose request depends on nothing but the user
+prompt (see `_eligibility`), every later request is that one with the prompt swapped and ids and times renewed.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic_ai._utils import now_utc
+from pydantic_ai.agent import Agent
+from pydantic_ai.messages import ModelMessage, ModelRequest, ModelRequestPart, ModelResponse, UserPromptPart
+from pydantic_ai.models import Model, ModelRequestParameters
+from pydantic_ai.models.wrapper import WrapperModel
+from pydantic_ai.settings import ModelSettings
+
+from ._prompt import Prompt
+from ._spans import silent_instrumentation
+
+__all__ = ('RequestTemplate', 'TemplateError', 'capture_template')
+
+
+class TemplateError(Exception):
+    """The agent's first request could not be captured as a template; the agent path is taken instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class RequestTemplate:
+    """What `Model.request` receives on an agent's first request, with the user prompt as the one hole."""
+
+    requests: tuple[ModelRequest, ...]
+    prompt_at: tuple[int, int]
+    """Index of the request, and of the part in it, that holds the user prompt."""
+    model_settings: ModelSettings | None
+    parameters: ModelRequestParameters
+
+    def messages(self, prompt: Prompt, *, run_id: str, conversation_id: str) -> list[ModelMessage]:
+        """The messages of a first request for `prompt`: new prompt, timestamps and ids, the rest as captured.
+
+        Shallow copies with a few fields set: `dataclasses.replace` would rebuild every field through `__init__`.
+        """
+        now = now_utc()
+        at_request, at_part = self.prompt_at
+        messages: list[ModelMessage] = []
+        for index, captured in enumerate(self.requests):
+            parts = [_renewed(part, now) for part in captured.parts]
+            if index == at_request:
+                parts[at_part] = UserPromptPart(prompt, timestamp=now)
+            request = copy.copy(captured)
+            request.parts = parts
+            request.timestamp = now
+            request.run_id = run_id
+            request.conversation_id = conversation_id
+            if captured.metadata is not None:
+                request.metadata = copy.deepcopy(captured.metadata)
+            messages.append(request)
+        return messages
+
+    def settings(self) -> ModelSettings | None:
+        """A copy of the captured settings: a run hands each request its own dict."""
+        return None if self.model_settings is None else self.model_settings.copy()
+
+
+def _renewed(part: ModelRequestPart, now: datetime) -> ModelRequestPart:
+    if not hasattr(part, 'timestamp'):
+        return part
+    renewed = copy.copy(part)
+    renewed.timestamp = now  # pyright: ignore[reportAttributeAccessIssue]
+    return renewed
+
+
+async def capture_template(
+    agent: Agent[Any, Any], model: Model, prompt: Prompt, deps: object, *, instrumented: bool
+) -> RequestTemplate:
+    """Run `agent` on `prompt` until it calls its model, and keep what the model would have been sent.
+
+    An `instrumented` agent's capturing run gets a silent `Instrumentation`, so the aborted run leaves no spans;
+    instrumentation never changes a request.
+
+    Raises:
+        TemplateError: when the run never reaches the model or the request does not have the expected shape.
+    """
+    recorder = _Recorder(model)
+    capabilities = [silent_instrumentation()] if instrumented else None
+    try:
+        await agent.run(prompt, model=recorder, deps=deps, capabilities=capabilities, infer_name=False)
+    except _Recorded:
+        pass
+    except Exception as exc:
+        raise TemplateError(f'the agent failed before its first request: {type(exc).__name__}: {exc}') from exc
+    if recorder.sent is None:
+        raise TemplateError('the agent finished without calling its model')
+    messages, settings, parameters = recorder.sent
+    requests = tuple(m for m in messages if isinstance(m, ModelRequest))
+    if len(requests) != len(messages):
+        raise TemplateError('the first request carries model responses')
+    return RequestTemplate(requests, _prompt_position(requests, prompt), settings, parameters)
+
+
+def _prompt_position(requests: Sequence[ModelRequest], prompt: Prompt) -> tuple[int, int]:
+    found = [
+        (i, j)
+        for i, request in enumerate(requests)
+        for j, part in enumerate(request.parts)
+        if isinstance(part, UserPromptPart)
+    ]
+    if len(found) != 1:
+        raise TemplateError(f'the first request has {len(found)} user prompt parts, expected 1')
+    i, j = found[0]
+    part = requests[i].parts[j]
+    assert isinstance(part, UserPromptPart)
+    if not _same_prompt(part.content, prompt):
+        raise TemplateError('the user prompt part does not hold the prompt as given')
+    return found[0]
+
+
+def _same_prompt(content: Prompt, prompt: Prompt) -> bool:
+    if isinstance(content, str) or isinstance(prompt, str):
+        return content == prompt
+    return list(content) == list(prompt)
+
+
+class _Recorded(Exception):
+    """Stops the capturing run at its first model request."""
+
+
+class _Recorder(WrapperModel):
+    """Forwards everything to the agent's model but `request`, which it records instead of sending."""
+
+    def __init__(self, wrapped: Model) -> None:
+        super().__init__(wrapped)
+        self.sent: tuple[list[ModelMessage], ModelSettings | None, ModelRequestParameters] | None = None
+
+    async def request(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+    ) -> ModelResponse:
+        self.sent = (messages, model_settings, model_request_parameters)
+        raise _Recorded

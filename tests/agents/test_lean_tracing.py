@@ -1,0 +1,122 @@
+"""With tracing on, a lean call leaves the spans `Agent.run` leaves: the same tree and the same attributes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import logfire
+import pytest
+from inline_snapshot import snapshot
+from logfire.testing import TestExporter
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from pydantic import BaseModel
+from pydantic_ai import Agent
+from pydantic_ai.output import PromptedOutput
+
+import podium
+from podium.testing import ScriptedModel
+from podium.testing._spans import render_span_tree
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return 'asyncio'
+
+
+@pytest.fixture
+def exporter() -> Iterator[TestExporter]:
+    """Tracing on, with message content, into memory."""
+    exporter = TestExporter()
+    instance = logfire.configure(
+        local=True, send_to_logfire=False, console=False, additional_span_processors=[SimpleSpanProcessor(exporter)]
+    )
+    podium.instrument(instance, include_content=True)
+    try:
+        yield exporter
+    finally:
+        podium.uninstrument()
+
+
+class Answer(BaseModel):
+    text: str
+
+
+IDS = re.compile(r'pyd_ai_[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}')
+
+
+def finished(exporter: TestExporter) -> list[ReadableSpan]:
+    spans = [s for s in exporter.exported_spans if (s.attributes or {}).get('logfire.span_type') != 'pending_span']
+    exporter.clear()
+    return spans
+
+
+def described(spans: list[ReadableSpan]) -> list[tuple[str, dict[str, Any]]]:
+    """Each span's name and attributes, with run and tool call ids blanked and the podium path left out."""
+    return [
+        (span.name, {k: IDS.sub('<id>', v) if isinstance(v, str) else v for k, v in (span.attributes or {}).items()})
+        for span in spans
+    ]
+
+
+async def traced_run(
+    exporter: TestExporter, *, lean: bool, answers: list[Any], output_type: Any = Answer, default: Any = None
+) -> list[ReadableSpan]:
+    default = Answer(text='ok') if default is None else default
+    model = ScriptedModel(responses=[default, *answers], default=default, model_name='m')
+    agent = Agent(model, output_type=output_type, name='answerer', instructions='Answer briefly.')
+    step = podium.agent(agent, lean=None if lean else False)
+    await step.run('warm up')  # the lean path captures its request on the first call
+    finished(exporter)
+    await step.run('hello')
+    return finished(exporter)
+
+
+@pytest.mark.parametrize(
+    ('output_type', 'default'),
+    [(Answer, None), (PromptedOutput(Answer), None), (str, 'plain words')],
+    ids=['tool', 'prompted', 'text'],
+)
+async def test_a_lean_call_leaves_the_agents_spans_with_the_agents_attributes(
+    exporter: TestExporter, output_type: Any, default: Any
+):
+    lean = described(await traced_run(exporter, lean=True, answers=[], output_type=output_type, default=default))
+    agent = described(await traced_run(exporter, lean=False, answers=[], output_type=output_type, default=default))
+
+    for (_, lean_attributes), (_, agent_attributes) in zip(lean, agent, strict=True):
+        if 'podium.path' in lean_attributes:
+            assert (lean_attributes.pop('podium.path'), agent_attributes.pop('podium.path')) == ('lean', 'agent')
+    assert lean == agent
+    assert [name for name, _ in lean] == ['chat m', 'invoke_agent answerer', 'podium step', 'podium run']
+
+
+async def test_the_capture_leaves_no_spans(exporter: TestExporter):
+    agent = Agent(ScriptedModel(default=Answer(text='ok'), model_name='m'), output_type=Answer, name='answerer')
+
+    await podium.agent(agent).run('hello')
+
+    assert render_span_tree(finished(exporter)) == snapshot("""\
+podium run answerer (status=ok usage.requests=1)
+  podium step answerer (status=ok path=lean usage.requests=1)
+    answerer run
+      chat m\
+""")
+
+
+async def test_a_handed_off_call_nests_the_agents_run_under_the_lean_one(exporter: TestExporter):
+    spans = await traced_run(exporter, lean=True, answers=[{'wrong': 'shape'}, Answer(text='fixed')])
+
+    # The first request was sent once, by the lean call; inside the agent's run it is replayed, not resent.
+    assert render_span_tree(spans) == snapshot("""\
+podium run answerer (status=ok usage.requests=2)
+  podium step answerer (status=ok path=agent usage.requests=2)
+    answerer run
+      chat m
+      answerer run
+        chat m
+        chat m\
+""")
