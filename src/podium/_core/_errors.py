@@ -11,7 +11,8 @@ Two roots, as misuse and failure call for different handling::
         ├── BudgetExceeded                the workflow's usage limits were hit
         ├── NoRoute                       a router or branch had nowhere to send the input
         ├── LoopLimitReached              a loop stopped without meeting its condition (opt-in)
-        └── WorkflowTimeout (TimeoutError) the run's deadline passed
+        ├── WorkflowTimeout (TimeoutError) the run's deadline passed
+        └── FallbackError                 nothing could produce a step's output; see `_failures.py` for its kinds
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic_ai.exceptions import UsageLimitExceeded
 from pydantic_ai.usage import RunUsage, UsageLimits
 
+from ._classify import typed_failure
 from ._errors import BudgetExceeded, StepFailed, WorkflowError
 from ._records import Attempt, Scalar, StepRecord, StepStatus
 
@@ -218,4 +219,7 @@ class StepScope:
             return exc
         if isinstance(exc, UsageLimitExceeded):
             return _budget_error(exc, self.name)
+        typed = typed_failure(exc, step=self.name, attempts=self.attempts)
+        if typed is not None:
+            return typed
         return StepFailed(f'step {self.name!r} failed: {type(exc).__name__}: {exc}', step=self.name)

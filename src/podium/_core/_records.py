@@ -36,6 +36,10 @@ class Attempt:
     """Time slept before this attempt (backoff or `Retry-After`)."""
     duration_s: float = 0.0
     """Time the attempt itself took."""
+    retry_after_s: float | None = None
+    """The wait the provider asked for (`Retry-After`, `retry-after-ms`), when it did."""
+    note: str | None = None
+    """What else a reader needs: `phase=connect`, `possibly billed` (the request was sent before it broke), ..."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -103,6 +107,8 @@ def _attempt_summary(attempt: Attempt) -> dict[str, JSONValue]:
         out['error'] = attempt.error
     if attempt.status_code is not None:
         out['status_code'] = attempt.status_code
+    if attempt.note is not None:
+        out['note'] = attempt.note
     return out
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self, TypeAlias, assert_never, c
 
 if TYPE_CHECKING:
     from pydantic_ai.models.openai import OpenAIChatModel
+    from pydantic_ai.profiles import ModelProfileSpec
 
 __all__ = (
     'JSON',
@@ -413,7 +414,9 @@ class FaultServer:
             self._requests.clear()
             self._default = self._initial_default
 
-    def openai_model(self, model_name: str = 'gpt-4o', *, timeout: float | None = None) -> OpenAIChatModel:
+    def openai_model(
+        self, model_name: str = 'gpt-4o', *, timeout: float | None = None, profile: ModelProfileSpec | None = None
+    ) -> OpenAIChatModel:
         """A pydantic-ai OpenAI model pointed at this server, with SDK retries off so each fault surfaces once.
 
         The caller owns `model.client` and should close it. `timeout` is the SDK's per-attempt timeout.
@@ -429,7 +432,7 @@ class FaultServer:
             max_retries=0,
             timeout=not_given if timeout is None else timeout,
         )
-        return OpenAIChatModel(model_name, provider=OpenAIProvider(openai_client=client))
+        return OpenAIChatModel(model_name, provider=OpenAIProvider(openai_client=client), profile=profile)
 
     def _serve(self, handler: _Handler) -> None:
         received_at = time.monotonic()
@@ -620,6 +623,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = socket.SOMAXCONN  # socketserver's default of 5 resets connections beyond a burst of 5
     block_on_close = False  # stop() must not wait for handlers; they end on their own once `_stopping` is set
 
     def __init__(self, serve: Callable[[_Handler], None]):

@@ -61,6 +61,11 @@ class SpanHandle:
         if record.attempts:
             attributes['podium.attempts'] = len(record.attempts)
             attributes['podium.attempt_errors'] = [a.error or 'ok' for a in record.attempts]
+            # One entry per attempt, in order, as OpenTelemetry array attributes beside `attempt_errors`.
+            attributes['podium.attempt_models'] = [a.model or '' for a in record.attempts]
+            attributes['podium.attempt_status_codes'] = [a.status_code or 0 for a in record.attempts]
+            attributes['podium.attempt_waits_s'] = [a.waited_s for a in record.attempts]
+            attributes['podium.attempt_durations_s'] = [a.duration_s for a in record.attempts]
         for key, value in record.detail.items():
             attributes[f'podium.detail.{key}'] = value
         usage = record.usage

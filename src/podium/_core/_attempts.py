@@ -1,0 +1,48 @@
+"""Where attempts go: each model request a `RetryingModel` makes is reported to the records that asked for them.
+
+A record cannot be reached from inside a model call, so the attempts travel through a context variable, as
+`current_flow()` does: a wrapper opens a collector around each try, and every collector open in the context gets the
+attempt, so a wrapper's record shows every request made beneath it, however deeply nested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from ._records import Attempt
+
+__all__ = ('collect_attempts', 'record_attempt')
+
+
+@dataclass(eq=False)
+class _Collector:
+    attempts: list[Attempt]
+    parent: _Collector | None
+
+
+_collector: ContextVar[_Collector | None] = ContextVar('podium_attempt_collector', default=None)
+
+
+@contextmanager
+def collect_attempts() -> Generator[list[Attempt]]:
+    """Collect, into the list yielded, every model attempt made in this context until the block ends.
+
+    Tasks started inside the block inherit the collector, so requests made by concurrent steps are collected too.
+    """
+    collector = _Collector([], _collector.get())
+    token = _collector.set(collector)
+    try:
+        yield collector.attempts
+    finally:
+        _collector.reset(token)
+
+
+def record_attempt(attempt: Attempt) -> None:
+    """Report a model attempt to every collector open in this context (none: it is dropped)."""
+    collector = _collector.get()
+    while collector is not None:
+        collector.attempts.append(attempt)
+        collector = collector.parent

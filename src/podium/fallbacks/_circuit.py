@@ -1,0 +1,53 @@
+"""`CircuitStep`: a step behind a `CircuitBreaker` (built by `CircuitBreaker.protect`)."""
+
+from __future__ import annotations
+
+from typing_extensions import TypeVar
+
+from .._core._failures import CircuitOpen
+from .._core._flow import Flow
+from .._core._step import Step
+from ._breaker import CircuitBreaker
+from ._wrapper import StepWrapper, fail, record_success, try_step
+
+__all__ = ('CircuitStep',)
+
+InT = TypeVar('InT')
+OutT = TypeVar('OutT')
+
+
+class CircuitStep(StepWrapper[InT, OutT]):
+    """Fails fast with `CircuitOpen` while the breaker is open; a half-open trial runs within its `trial_timeout`.
+
+    The record's `detail['breaker']` is the breaker's state when the step was called.
+    """
+
+    kind = 'circuit'
+
+    def __init__(self, wrapped: Step[InT, OutT], breaker: CircuitBreaker, *, name: str | None = None) -> None:
+        super().__init__(wrapped, name=name)
+        self.breaker = breaker
+
+    async def invoke(self, input: InT, flow: Flow) -> OutT:
+        with flow.scope(self.name, self.kind) as scope:
+            breaker = self.breaker
+            scope.detail['breaker'] = breaker.state
+            permit = breaker.acquire()
+            if permit is None:
+                scope.fallback_reason = 'circuit_open'
+                raise CircuitOpen(
+                    f'step {self.wrapped.name!r} was not called: circuit breaker {breaker.name!r} is open',
+                    step=self.name,
+                )
+            try:
+                tried = await try_step(self.wrapped, input, flow, number=1, timeout=permit.timeout)
+            except BaseException as exc:  # cancelled: the trial slot must be freed
+                breaker.release(permit, exc)
+                raise
+            breaker.release(permit, tried.error)
+            if tried.error is not None:
+                scope.attempts.extend(tried.attempts)
+                fail([tried.error], step=self.name, attempts=tried.attempts)
+            record_success(scope, tried.attempts)
+            scope.output = tried.output
+            return tried.output

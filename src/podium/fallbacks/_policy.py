@@ -1,0 +1,84 @@
+"""The retry decision shared by `RetryingModel` (per request) and `retry` (per step): whether, and how long to wait."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pydantic_ai.exceptions import ModelAPIError
+
+from .._core._classify import is_retryable
+from .._core._errors import ConfigurationError
+from ._backoff import Backoff
+from ._budget import RetryBudget
+from ._clock import SYSTEM_CLOCK, Clock
+
+__all__ = ('RetryLoop', 'RetryPolicy')
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetryPolicy:
+    """How a loop retries: at most `attempts` tries, waits from `backoff` or the provider, within `deadline`."""
+
+    attempts: int = 3
+    backoff: Backoff = field(default_factory=Backoff)
+    retry_after_cap: float = 30.0
+    deadline: float | None = None
+    retry_on: Callable[[BaseException], bool] = is_retryable
+    budget: RetryBudget | None = None
+    clock: Clock = SYSTEM_CLOCK
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ConfigurationError(f'attempts must be at least 1 (the first try), got {self.attempts}')
+        if self.retry_after_cap < 0:
+            raise ConfigurationError(f'retry_after_cap must not be negative, got {self.retry_after_cap}')
+        if self.deadline is not None and self.deadline <= 0:
+            raise ConfigurationError(f'deadline must be positive or None, got {self.deadline}')
+
+
+class RetryLoop:
+    """One retried call: when it started, how many tries it made, and why it stopped."""
+
+    __slots__ = ('policy', 'started', 'stop_reason', 'tries')
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self.policy = policy
+        self.started = policy.clock.now()
+        self.tries = 0
+        self.stop_reason: str | None = None
+        """Why no further try was made: `not_retryable`, `attempts`, `retry_after_cap`, `deadline` or `budget`."""
+        if policy.budget is not None:
+            policy.budget.deposit()
+
+    def remaining(self) -> float | None:
+        """Seconds left before the deadline (never negative), or `None` without one."""
+        if self.policy.deadline is None:
+            return None
+        return max(0.0, self.policy.deadline - (self.policy.clock.now() - self.started))
+
+    def wait_before_retry(self, exc: BaseException) -> float | None:
+        """How long to wait before trying again after `exc`, or `None` to stop (see `stop_reason`).
+
+        The provider's `Retry-After` (already parsed by Pydantic-AI, `retry-after-ms` first) replaces the backoff,
+        unless it is longer than `retry_after_cap`: then waiting is worse than falling back, as the OpenAI SDK
+        judges too. A wait that would end past the deadline is not started.
+        """
+        policy = self.policy
+        retry_after = exc.retry_after if isinstance(exc, ModelAPIError) else None
+        remaining = self.remaining()
+        if not policy.retry_on(exc):
+            self.stop_reason = 'not_retryable'
+        elif self.tries >= policy.attempts:
+            self.stop_reason = 'attempts'
+        elif retry_after is not None and retry_after > policy.retry_after_cap:
+            self.stop_reason = 'retry_after_cap'
+        else:
+            wait = retry_after if retry_after is not None else policy.backoff.delay(self.tries)
+            if remaining is not None and wait >= remaining:
+                self.stop_reason = 'deadline'
+            elif policy.budget is not None and not policy.budget.withdraw():
+                self.stop_reason = 'budget'
+            else:
+                return wait
+        return None

@@ -1,0 +1,206 @@
+"""`RetryingModel`: the one retry loop of a model request."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import anyio
+from pydantic_ai.exceptions import ModelRequestTimeout
+from pydantic_ai.messages import ModelMessage, ModelRequestAttempt, ModelResponse
+from pydantic_ai.models import KnownModelName, Model, ModelRequestParameters, StreamedResponse
+from pydantic_ai.models.wrapper import WrapperModel
+from pydantic_ai.settings import ModelSettings
+from pydantic_ai.tools import RunContext
+
+from .._core._attempts import record_attempt
+from .._core._classify import is_retryable, mark_exhausted, status_code
+from .._core._errors import ConfigurationError
+from .._core._failures import ModelCircuitOpenError
+from .._core._records import Attempt
+from ._backoff import Backoff
+from ._breaker import CircuitBreaker
+from ._budget import RetryBudget
+from ._clock import SYSTEM_CLOCK, Clock
+from ._policy import RetryLoop, RetryPolicy
+from ._sdk_retries import settings_without_sdk_retries
+
+__all__ = ('RetryingModel',)
+
+T = TypeVar('T')
+
+
+class RetryingModel(WrapperModel):
+    """Retries a model request on failures that may pass, owning the only retry loop of the request.
+
+    Retries rate limits (429), 5xx, overload (503, 529), broken connections and transport timeouts with jittered
+    exponential backoff, or after the provider's `Retry-After` when it gives one (up to `retry_after_cap`); obeys
+    `x-should-retry`; never retries quota, rejected requests (400, 401, 403, 404, context length), refusals or invalid
+    output (see `is_retryable`). Every attempt is bounded by `attempt_timeout`, and one that runs out of it moves on
+    to the fallback rather than waiting again; the whole loop is bounded by `deadline`. The provider SDK's own retries
+    are turned off for each request, so this loop is the only one.
+
+    Each attempt is reported to the records of the podium step that made it (see `collect_attempts`) and, for the
+    ones that failed before a response, on the response's `failed_attempts` as Pydantic-AI's `FallbackModel` does.
+    When the loop gives up it raises the last error unchanged, so a `FallbackModel` around it moves on as usual.
+    """
+
+    def __init__(
+        self,
+        wrapped: Model | KnownModelName,
+        *,
+        attempts: int = 3,
+        backoff: Backoff | None = None,
+        retry_after_cap: float = 30.0,
+        attempt_timeout: float | None = None,
+        deadline: float | None = None,
+        retry_on: Callable[[BaseException], bool] = is_retryable,
+        breaker: CircuitBreaker | None = None,
+        budget: RetryBudget | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        """Wrap `wrapped` in a retry loop.
+
+        Args:
+            wrapped: The model (or model name) to send requests to.
+            attempts: Tries per request, the first included.
+            backoff: Waits between tries when the provider gives no `Retry-After`; `Backoff()` by default.
+            retry_after_cap: Longest `Retry-After` worth waiting for; a longer one ends the loop (fall back instead).
+            attempt_timeout: Seconds one attempt may take before it fails with `ModelRequestTimeout` (not retried).
+            deadline: Seconds the whole loop may take, waits included; no wait is started that would end past it.
+            retry_on: Which errors to retry; `is_retryable` by default.
+            breaker: A breaker for this model, shared across runs: while open, requests fail fast with
+                `ModelCircuitOpenError` and a `FallbackModel` moves on.
+            budget: A retry budget shared across runs, so an outage cannot multiply the traffic.
+            clock: Where time and sleep come from; inject a `VirtualClock` in tests.
+        """
+        super().__init__(wrapped)
+        if attempt_timeout is not None and attempt_timeout <= 0:
+            raise ConfigurationError(f'RetryingModel attempt_timeout must be positive or None, got {attempt_timeout}')
+        self.policy = RetryPolicy(
+            attempts=attempts,
+            backoff=backoff or Backoff(),
+            retry_after_cap=retry_after_cap,
+            deadline=deadline,
+            retry_on=retry_on,
+            budget=budget,
+            clock=clock,
+        )
+        self.attempt_timeout = attempt_timeout
+        self.breaker = breaker
+
+    async def request(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+    ) -> ModelResponse:
+        settings = settings_without_sdk_retries(self.wrapped, model_settings)
+
+        async def send() -> ModelResponse:
+            return await self.wrapped.request(messages, settings, model_request_parameters)
+
+        response, failed = await self._retry(send)
+        if failed:
+            response = replace(response, failed_attempts=[*failed, *(response.failed_attempts or [])])
+        return response
+
+    @asynccontextmanager
+    async def request_stream(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+        run_context: RunContext[Any] | None = None,
+    ) -> AsyncGenerator[StreamedResponse]:
+        """Retries opening the stream; once events flow to the consumer, a failure is raised as it is."""
+        settings = settings_without_sdk_retries(self.wrapped, model_settings)
+        async with AsyncExitStack() as stack:
+
+            async def send() -> StreamedResponse:
+                stream = self.wrapped.request_stream(messages, settings, model_request_parameters, run_context)
+                return await stack.enter_async_context(stream)
+
+            response, failed = await self._retry(send)
+            if failed:
+                response.failed_attempts = [*failed, *(response.failed_attempts or [])]
+            yield response
+
+    async def _retry(self, send: Callable[[], Awaitable[T]]) -> tuple[T, list[ModelRequestAttempt]]:
+        loop = RetryLoop(self.policy)
+        clock = self.policy.clock
+        failed: list[ModelRequestAttempt] = []
+        waited = 0.0
+        while True:
+            loop.tries += 1
+            started, started_at = clock.now(), datetime.now(tz=UTC)
+            try:
+                result = await self._attempt(send, loop)
+            except Exception as exc:
+                duration = clock.now() - started
+                self._report(loop.tries, exc, waited, duration)
+                failed.append(self._failed_attempt(exc, started_at, duration))
+                wait = loop.wait_before_retry(exc)
+                if wait is None:
+                    mark_exhausted(exc)
+                    raise
+                await clock.sleep(wait)
+                waited = wait
+            else:
+                self._report(loop.tries, None, waited, clock.now() - started)
+                return result, failed
+
+    async def _attempt(self, send: Callable[[], Awaitable[T]], loop: RetryLoop) -> T:
+        """One attempt, behind the breaker and within the attempt timeout, the deadline and a trial's timeout."""
+        breaker = self.breaker
+        if breaker is None:
+            return await self._within(send, self._limit(loop, None))
+        permit = breaker.acquire()
+        if permit is None:
+            raise ModelCircuitOpenError(self.model_name, f'circuit breaker {breaker.name!r} is open; nothing sent')
+        try:
+            result = await self._within(send, self._limit(loop, permit.timeout))
+        except BaseException as exc:
+            breaker.release(permit, exc)
+            raise
+        breaker.release(permit, None)
+        return result
+
+    def _limit(self, loop: RetryLoop, trial_timeout: float | None) -> float | None:
+        limits = [t for t in (self.attempt_timeout, loop.remaining(), trial_timeout) if t is not None]
+        return min(limits, default=None)
+
+    async def _within(self, send: Callable[[], Awaitable[T]], limit: float | None) -> T:
+        if limit is None:
+            return await send()
+        with anyio.move_on_after(limit):
+            return await send()
+        raise ModelRequestTimeout(self.model_name, limit)
+
+    def _report(self, number: int, exc: BaseException | None, waited: float, duration: float) -> None:
+        record_attempt(
+            Attempt(
+                number=number,
+                model=self.model_name,
+                error=None if exc is None else type(exc).__name__,
+                status_code=None if exc is None else status_code(exc),
+                waited_s=waited,
+                duration_s=duration,
+            )
+        )
+
+    def _failed_attempt(self, exc: Exception, started_at: datetime, duration: float) -> ModelRequestAttempt:
+        return ModelRequestAttempt(
+            model_name=self.model_name,
+            provider_name=self.system,
+            outcome='error',
+            error=f'{type(exc).__name__}: {exc}',
+            timestamp=started_at,
+            duration=timedelta(seconds=duration),
+        )
+
+    def __repr__(self) -> str:
+        return f'RetryingModel({self.wrapped!r}, attempts={self.policy.attempts})'

@@ -1,0 +1,76 @@
+"""`without_sdk_retries`: turn the provider SDK's own retries off, so podium's loop is the only one.
+
+Pydantic-AI forwards `ModelSettings['max_retries']` to the OpenAI, Anthropic and other Stainless SDK clients per
+request; this only decides when to send it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from pydantic_ai.messages import ModelMessage, ModelResponse
+from pydantic_ai.models import KnownModelName, Model, ModelRequestParameters, StreamedResponse
+from pydantic_ai.models.fallback import FallbackModel
+from pydantic_ai.models.wrapper import WrapperModel
+from pydantic_ai.settings import ModelSettings, merge_model_settings
+from pydantic_ai.tools import RunContext
+
+__all__ = ('settings_without_sdk_retries', 'without_sdk_retries')
+
+_NO_SDK_RETRIES = ModelSettings(max_retries=0)
+
+
+def _sends_max_retries(model: Model) -> bool:
+    """Whether every model that may serve a request through `model` honours `ModelSettings['max_retries']`.
+
+    Those that don't (Bedrock, Hugging Face, xAI) would warn about the setting on every request.
+    """
+    while isinstance(model, WrapperModel):
+        model = model.wrapped
+    if isinstance(model, FallbackModel):
+        return all(_sends_max_retries(m) for m in model.models)
+    return 'max_retries' not in type(model).unsupported_settings
+
+
+def settings_without_sdk_retries(model: Model, settings: ModelSettings | None) -> ModelSettings | None:
+    """`settings` with `max_retries=0` for a request to `model`, when every model behind it honours the setting."""
+    return merge_model_settings(settings, _NO_SDK_RETRIES) if _sends_max_retries(model) else settings
+
+
+class _NoSdkRetries(WrapperModel):
+    """Sends every request with `max_retries=0`, so the provider SDK makes a single attempt."""
+
+    async def request(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+    ) -> ModelResponse:
+        settings = settings_without_sdk_retries(self.wrapped, model_settings)
+        return await self.wrapped.request(messages, settings, model_request_parameters)
+
+    @asynccontextmanager
+    async def request_stream(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+        run_context: RunContext[Any] | None = None,
+    ) -> AsyncGenerator[StreamedResponse]:
+        settings = settings_without_sdk_retries(self.wrapped, model_settings)
+        async with self.wrapped.request_stream(messages, settings, model_request_parameters, run_context) as stream:
+            yield stream
+
+
+def without_sdk_retries(model: Model | KnownModelName) -> Model:
+    """`model` with its provider SDK's own retries turned off, through `ModelSettings(max_retries=0)`.
+
+    The OpenAI and Anthropic SDKs retry 408, 409, 429 and 5xx twice by default, out of Pydantic-AI's sight: a
+    500, 500, 200 sequence looks like one clean request, and a `FallbackModel` waits through the SDK's backoff before
+    moving on. `RetryingModel` already sends every request this way; use this for a model you put in a
+    `FallbackModel` without one. Models whose SDK has no such setting (Bedrock's boto3 client, for one) are left
+    as they are: configure their client's retries where you build it.
+    """
+    return _NoSdkRetries(model)

@@ -1,0 +1,48 @@
+"""`timeout`: a time limit on one step, ending in a typed `StepTimeout` a fallback can catch."""
+
+from __future__ import annotations
+
+from typing_extensions import TypeVar
+
+from .._core._errors import ConfigurationError
+from .._core._flow import Flow
+from .._core._step import Step
+from ._wrapper import StepWrapper, fail, record_success, try_step
+
+__all__ = ('TimeoutStep', 'timeout')
+
+InT = TypeVar('InT')
+OutT = TypeVar('OutT')
+
+
+class TimeoutStep(StepWrapper[InT, OutT]):
+    """Cancels the wrapped step after `seconds` and fails with `StepTimeout`.
+
+    A run's own `timeout=` ends the whole run; this bounds one step, so `fallback` or `default` can take over.
+    """
+
+    kind = 'timeout'
+
+    def __init__(self, wrapped: Step[InT, OutT], seconds: float, *, name: str | None = None) -> None:
+        if seconds <= 0:
+            raise ConfigurationError(f'timeout for {wrapped.name!r}: seconds must be positive, got {seconds}')
+        super().__init__(wrapped, name=name)
+        self.seconds = seconds
+
+    async def invoke(self, input: InT, flow: Flow) -> OutT:
+        with flow.scope(self.name, self.kind) as scope:
+            tried = await try_step(self.wrapped, input, flow, number=1, timeout=self.seconds)
+            if tried.error is not None:
+                scope.attempts.extend(tried.attempts)
+                fail([tried.error], step=self.name, attempts=tried.attempts)
+            record_success(scope, tried.attempts)
+            scope.output = tried.output
+            return tried.output
+
+
+def timeout(step: Step[InT, OutT], seconds: float, *, name: str | None = None) -> TimeoutStep[InT, OutT]:
+    """Give `step` at most `seconds`; past that it is cancelled and the run fails with `StepTimeout`.
+
+    The cancelled step's record shows it failed; wrap this in `fallback` or `default` to carry on.
+    """
+    return TimeoutStep(step, seconds, name=name)
