@@ -3,20 +3,23 @@
 The pytest plugin (registered by installing podium) adds the `podium_trace` and `fault_server` fixtures.
 """
 
+from ..routers._hashing import HashingEmbeddingModel
 from ._fault_server import Behaviour, Fault, FaultServer, RecordedRequest, Reply, ToolCall
 from ._scripted import Answer, ScriptedModel, ScriptError, latest_prompt
-from ._spans import render_span_tree
+from ._spans import TraceCapture, render_span_tree
 
 __all__ = (
     'Answer',
     'Behaviour',
     'Fault',
     'FaultServer',
+    'HashingEmbeddingModel',
     'RecordedRequest',
     'Reply',
     'ScriptError',
     'ScriptedModel',
     'ToolCall',
+    'TraceCapture',
     'latest_prompt',
     'render_span_tree',
 )

@@ -6,35 +6,20 @@ from collections.abc import Iterator
 
 import logfire
 import pytest
-from logfire.testing import TestExporter
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from ..tracing._tracing import instrument, uninstrument
 from ._fault_server import FaultServer
-from ._spans import render_span_tree
+from ._spans import TraceCapture
 
-__all__ = ('TraceCapture', 'fault_server', 'podium_trace')
-
-
-class TraceCapture:
-    """The spans of everything run while the fixture is active."""
-
-    def __init__(self, exporter: TestExporter) -> None:
-        self.exporter = exporter
-
-    def tree(self) -> str:
-        """The span tree as compact, stable text (no ids, timestamps or durations)."""
-        return render_span_tree(self.exporter.exported_spans)
-
-    def clear(self) -> None:
-        """Forget the spans captured so far."""
-        self.exporter.clear()
+__all__ = ('fault_server', 'podium_trace')
 
 
 @pytest.fixture
 def podium_trace() -> Iterator[TraceCapture]:
     """Turn podium tracing (and Pydantic-AI's agent spans) on for one test, into memory only."""
-    exporter = TestExporter()
+    exporter = InMemorySpanExporter()
     instance = logfire.configure(
         local=True,
         send_to_logfire=False,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-__all__ = ('SHOWN_ATTRIBUTES', 'render_span_tree')
+__all__ = ('SHOWN_ATTRIBUTES', 'TraceCapture', 'render_span_tree')
 
 SHOWN_ATTRIBUTES = (
     'podium.kind',
@@ -44,3 +45,18 @@ def render_span_tree(spans: Sequence[ReadableSpan], *, attributes: Sequence[str]
 
     walk(None, 0)
     return '\n'.join(lines)
+
+
+class TraceCapture:
+    """The spans of everything run while the fixture is active."""
+
+    def __init__(self, exporter: InMemorySpanExporter) -> None:
+        self.exporter = exporter
+
+    def tree(self) -> str:
+        """The span tree as compact, stable text (no ids, timestamps or durations)."""
+        return render_span_tree(self.exporter.get_finished_spans())
+
+    def clear(self) -> None:
+        """Forget the spans captured so far."""
+        self.exporter.clear()

@@ -1,0 +1,123 @@
+"""`podium eval`: run a workflow over a case file and show what went wrong where."""
+
+from __future__ import annotations
+
+import argparse
+from functools import partial
+from pathlib import Path
+
+import anyio
+from pydantic import ValidationError
+from rich.console import Console
+
+from .._core._step import AnyStep, Step
+from ..evals import (
+    CaseFileError,
+    WorkflowReport,
+    compare_reports,
+    evaluate_workflow,
+    load_cases,
+    render_diff,
+    render_report,
+)
+from ._load import LoadError, load_object, load_step
+
+__all__ = ('add_commands',)
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:  # pyright: ignore[reportPrivateUsage]
+    """Register `podium eval`."""
+    parser = commands.add_parser(
+        'eval',
+        help='evaluate a workflow on a case file: pass rate, router accuracy, failures by step',
+        description='Run a workflow on every case of a YAML case file and report, for each failed case, the first '
+        'step that went wrong. Exits 0 when the run completes, 1 when --fail-under is not met, 2 on bad input.',
+    )
+    parser.add_argument('workflow', help='path/to/file.py:attr or package.module:attr')
+    parser.add_argument('cases', help='the YAML case file')
+    parser.add_argument('--json', metavar='PATH', help='also write the report as JSON to PATH')
+    parser.add_argument('--compare', metavar='OLD.json', help='show what regressed and improved against a report')
+    parser.add_argument(
+        '--model', help="run on this Pydantic-AI model (e.g. openai:gpt-4o-mini) via the module's build_workflow(model)"
+    )
+    parser.add_argument('--max-concurrency', type=_positive_int, metavar='N', help='run at most N cases at once')
+    parser.add_argument(
+        '--fail-under', type=_rate, metavar='RATE', help='exit 1 when the pass rate is below RATE (0.9 or 90%%)'
+    )
+    parser.set_defaults(handler=_eval)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'must be at least 1, got {value}')
+    return value
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text[:-1]) / 100 if text.endswith('%') else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{text!r} is not a rate such as 0.9 or 90%') from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f'{text!r} is not between 0 and 1 (0% and 100%)')
+    return value
+
+
+def _workflow(reference: str, model: str | None) -> AnyStep:
+    """The referenced workflow, or with `model`, the one its module's `build_workflow(model)` returns."""
+    if model is None:
+        return load_step(reference)
+    module = reference.rpartition(':')[0]
+    try:
+        factory = load_object(f'{module}:build_workflow')
+    except LoadError:
+        load_step(reference)  # a reference that does not load at all says so first
+        raise LoadError(
+            f'--model needs {module!r} to define build_workflow(model), which builds the workflow on that model; '
+            'it defines none'
+        ) from None
+    if not callable(factory):
+        raise LoadError(f'{module}:build_workflow is not callable')
+    try:
+        workflow = factory(model)
+    except Exception as exc:  # a bad model name or a missing API key: say which, and stop
+        raise LoadError(f'{module}:build_workflow({model!r}) failed: {type(exc).__name__}: {exc}') from exc
+    if not isinstance(workflow, Step):
+        raise LoadError(f'{module}:build_workflow({model!r}) returned a {type(workflow).__name__}, not a podium Step')
+    return workflow  # pyright: ignore[reportUnknownVariableType]
+
+
+def _baseline(path: str) -> WorkflowReport:
+    try:
+        return WorkflowReport.model_validate_json(Path(path).read_bytes())
+    except OSError as exc:
+        raise LoadError(f'cannot read the baseline report {path!r}: {exc.strerror}') from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = '.'.join(map(str, first['loc'])) or 'top level'
+        raise LoadError(f'{path!r} is not a report written by podium eval --json ({where}: {first["msg"]})') from exc
+
+
+def _eval(args: argparse.Namespace) -> int:
+    console = Console()
+    workflow = _workflow(args.workflow, args.model)
+    try:
+        cases = load_cases(args.cases, workflow)
+    except CaseFileError as exc:
+        raise LoadError(str(exc)) from exc
+    baseline = _baseline(args.compare) if args.compare else None
+    run = partial(
+        evaluate_workflow, workflow, cases, max_concurrency=args.max_concurrency, progress=True, model=args.model
+    )
+    report = anyio.run(run)
+    console.print(render_report(report))
+    if baseline is not None:
+        console.print()
+        console.print(render_diff(compare_reports(baseline, report)))
+    if args.json:
+        Path(args.json).write_text(report.model_dump_json(indent=2) + '\n', encoding='utf-8')
+    if args.fail_under is not None and report.pass_rate < args.fail_under:
+        console.print(f'pass rate {report.pass_rate:.1%} is below --fail-under {args.fail_under:.1%}')
+        return 1
+    return 0

@@ -1,0 +1,190 @@
+"""Turn a pydantic-evals report of workflow runs into a `WorkflowReport`: outcomes, attribution, rates, usage, cost."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, cast
+
+import genai_prices
+from pydantic_ai.usage import RunUsage
+from pydantic_evals.reporting import EvaluationReport, ReportCase, ReportCaseFailure
+from pydantic_evals.reporting.analyses import ConfusionMatrix
+
+from .._core._errors import WorkflowError
+from .._core._records import RunResult, StepRecord
+from ._attribution import first_wrong, judged_step, run_order
+from ._cases import InvalidCase
+from ._evaluators import EXPECTED_ROUTE_LABEL, ROUTE_LABEL
+from ._report import CaseResult, Confusion, ModelUsage, StepRate, UsageReport, WorkflowReport
+
+__all__ = ('CONFUSION_TITLE', 'summarize')
+
+CONFUSION_TITLE = 'Router confusion'
+"""Title of the confusion matrix the evaluation asks pydantic-evals for, so it can be found among the analyses."""
+
+
+@dataclass(kw_only=True)
+class _Tally:
+    """Per-step pass counts and per-model usage, gathered case by case."""
+
+    steps: Sequence[str]
+    rates: dict[str, list[int]] = field(default_factory=dict[str, list[int]])
+    usage: dict[str, RunUsage] = field(default_factory=dict[str, RunUsage])
+    cost: dict[str, Decimal | None] = field(default_factory=dict[str, Decimal | None])
+
+    def add_checks(self, case: ReportCase[Any, Any, Any], result: RunResult[Any]) -> None:
+        """Count each checked step as passed or not, in run order, up to the first that failed.
+
+        Steps after that one got wrong input, so their checks say nothing about them.
+        """
+        verdicts: dict[str, bool] = {}
+        for name, assertion in case.assertions.items():
+            step = judged_step(name, result, self.steps)
+            if step is not None:
+                verdicts[step] = verdicts.get(step, True) and assertion.value
+        for step in sorted(verdicts, key=run_order(result)):
+            passed_total = self.rates.setdefault(step, [0, 0])
+            passed_total[0] += verdicts[step]
+            passed_total[1] += 1
+            if not verdicts[step]:
+                break
+
+    def add_usage(self, records: Iterable[StepRecord]) -> None:
+        for record in records:
+            usage = record.usage
+            if not (usage.requests or usage.input_tokens or usage.output_tokens):
+                continue
+            model = record.model or 'unknown'
+            self.usage.setdefault(model, RunUsage()).incr(usage)
+            price = _price(usage, record.model)
+            known = self.cost.get(model, Decimal(0))
+            self.cost[model] = None if price is None or known is None else known + price
+
+    def usage_report(self) -> UsageReport:
+        models: dict[str, ModelUsage] = {}
+        for name, usage in sorted(self.usage.items()):
+            cost = self.cost[name]
+            models[name] = ModelUsage(
+                requests=usage.requests,
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                cost_usd=float(cost) if cost is not None else None,
+            )
+        costs = [m.cost_usd for m in models.values()]
+        return UsageReport(
+            requests=sum(m.requests for m in models.values()),
+            input_tokens=sum(m.input_tokens for m in models.values()),
+            output_tokens=sum(m.output_tokens for m in models.values()),
+            cost_usd=None if not costs or None in costs else sum(c or 0.0 for c in costs),
+            models=models,
+        )
+
+
+def _price(usage: RunUsage, model: str | None) -> Decimal | None:
+    """The price of `usage` from genai-prices (Pydantic-AI's price data); `None` for models it does not know."""
+    if model is None:
+        return None
+    try:
+        return genai_prices.calc_price(usage, model).total_price
+    except (LookupError, ValueError):  # unknown model or provider, or usage it cannot price
+        return None
+
+
+def _tags(metadata: object) -> list[str]:
+    tags = cast('Mapping[str, object]', metadata).get('tags') if isinstance(metadata, Mapping) else None
+    return [str(t) for t in cast('list[object]', tags)] if isinstance(tags, list) else []
+
+
+def _judged(case: ReportCase[Any, Any, Any], tally: _Tally) -> CaseResult:
+    result: RunResult[Any] = case.output
+    tally.add_checks(case, result)
+    tally.add_usage(result.steps)
+    route, expected = case.labels.get(ROUTE_LABEL), case.labels.get(EXPECTED_ROUTE_LABEL)
+    common: dict[str, Any] = {
+        'name': case.name,
+        'route': route.value if route is not None else None,
+        'expected_route': expected.value if expected is not None else None,
+        'tags': _tags(case.metadata),
+    }
+    failed = [name for name, assertion in case.assertions.items() if not assertion.value]
+    step: str | None = None
+    failures: list[str] = []
+    if failed:
+        step, ranked = first_wrong(failed, result, tally.steps)
+        failures = [f'{name}: {case.assertions[name].reason or "failed"}' for name in ranked]
+    if case.evaluator_failures:
+        errors = '; '.join(f'evaluator {f.name} raised {f.error_message}' for f in case.evaluator_failures)
+        return CaseResult(status='error', step=step, failures=failures, error=errors, **common)
+    return CaseResult(status='failed' if failed else 'passed', step=step, failures=failures, **common)
+
+
+def _raised(
+    failure: ReportCaseFailure[Any, Any, Any], error: WorkflowError | None, expected_route: str | None, tally: _Tally
+) -> CaseResult:
+    records = error.records if error is not None else ()
+    tally.add_usage(records)
+    return CaseResult(
+        name=failure.name,
+        status='error',
+        step=error.step if error is not None else None,
+        expected_route=expected_route,
+        route=next((r.route for r in records if r.kind == 'router'), None),
+        error=f'the workflow raised {failure.error_message}',
+        tags=_tags(failure.metadata),
+    )
+
+
+def _index(items: Sequence[str], item: str) -> int:
+    return items.index(item) if item in items else len(items)
+
+
+def _confusion(evaluation: EvaluationReport[Any, Any, Any]) -> Confusion:
+    for analysis in evaluation.analyses:
+        if isinstance(analysis, ConfusionMatrix) and analysis.title == CONFUSION_TITLE:
+            return Confusion(labels=analysis.class_labels, matrix=analysis.matrix)
+    return Confusion()
+
+
+def summarize(
+    evaluation: EvaluationReport[Any, Any, Any],
+    *,
+    workflow: str,
+    steps: Sequence[str],
+    order: Sequence[str],
+    raised: Mapping[str, WorkflowError],
+    expected_routes: Mapping[str, str],
+    invalid: Sequence[InvalidCase] = (),
+    model: str | None = None,
+) -> WorkflowReport:
+    """Build the report of `evaluation`, a run of `workflow` over cases named in `order` (invalid rows included).
+
+    Args:
+        evaluation: The pydantic-evals report; case outputs are `RunResult`s.
+        workflow: The workflow's name.
+        steps: Every step name of the workflow in tree order, to tell which step a check names and to order rates.
+        order: Case names in file order, which the report keeps.
+        raised: The error of each case whose workflow raised, by case name.
+        expected_routes: The route each case expects, for cases whose run raised before a label could be set.
+        invalid: Rows that never ran.
+        model: The model the workflow ran on, when chosen for this evaluation.
+    """
+    tally = _Tally(steps=steps)
+    results = [_judged(case, tally) for case in evaluation.cases]
+    results += [_raised(f, raised.get(f.name), expected_routes.get(f.name), tally) for f in evaluation.failures]
+    results += [CaseResult(name=bad.name, status='error', error=bad.message) for bad in invalid]
+    position = {name: i for i, name in enumerate(order)}
+    results.sort(key=lambda r: position.get(r.name, len(position)))
+    return WorkflowReport(
+        workflow=workflow,
+        dataset=evaluation.dataset_name or evaluation.name,
+        results=results,
+        confusion=_confusion(evaluation),
+        step_pass_rates={
+            step: StepRate(passed=passed, total=total)
+            for step, (passed, total) in sorted(tally.rates.items(), key=lambda item: _index(steps, item[0]))
+        },
+        usage=tally.usage_report(),
+        model=model,
+    )
