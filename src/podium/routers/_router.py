@@ -91,7 +91,7 @@ class Router(RouterBase[InT, OutT]):
             prompt = render_prompt(input) if self.prompt is None else self.prompt(input)
             deps = flow.deps if self.deps is None else self.deps(flow.deps)
             try:
-                call = await call_agent(self.agent, prompt, flow, step=self.name, deps=deps)
+                call = await call_agent(self.agent, prompt, flow, step=self.name, deps=deps, scope=scope)
             except UnexpectedModelBehavior as exc:
                 # Output that stayed invalid through the agent's own retries: an invented route lands here.
                 scope.detail['error'] = type(exc).__name__
