@@ -9,6 +9,17 @@ def test_public_names():
     assert sorted(podium.__all__) == list(podium.__all__)
     assert set(podium.__all__) == {
         'AgentStep',
+        'StepTimeout',
+        'Refused',
+        'ProviderAuthError',
+        'FallbackError',
+        'ContextTooLarge',
+        'CircuitOpen',
+        'AllModelsFailed',
+        'SemanticRouter',
+        'PriceUnknown',
+        'ModelRouter',
+        'EmbeddingFailed',
         'Attempt',
         'BudgetExceeded',
         'Chain',

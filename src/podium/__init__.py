@@ -16,38 +16,67 @@ from ._core._errors import (
     WorkflowError,
     WorkflowTimeout,
 )
+from ._core._failures import (
+    AllModelsFailed,
+    CircuitOpen,
+    ContextTooLarge,
+    FallbackError,
+    ProviderAuthError,
+    Refused,
+    StepTimeout,
+)
 from ._core._flow import Flow
 from ._core._function import FunctionStep, step
 from ._core._records import Attempt, RunResult, StepRecord
 from ._core._step import Chain, Step
 from .agents import AgentStep, agent
 from .chains import LoopResult, branch, loop, map_each, parallel
-from .routers import Route, RouteDecision, Router, RuleRouter
+from .routers import (
+    EmbeddingFailed,
+    ModelRouter,
+    PriceUnknown,
+    Route,
+    RouteDecision,
+    Router,
+    RuleRouter,
+    SemanticRouter,
+)
 from .tools import as_tool
 from .tracing import instrument, uninstrument
 
 __all__ = (
     'AgentStep',
+    'AllModelsFailed',
     'Attempt',
     'BudgetExceeded',
     'Chain',
+    'CircuitOpen',
     'ConfigurationError',
+    'ContextTooLarge',
+    'EmbeddingFailed',
+    'FallbackError',
     'Flow',
     'FunctionStep',
     'LoopLimitReached',
     'LoopResult',
+    'ModelRouter',
     'NoRoute',
     'PodiumError',
+    'PriceUnknown',
+    'ProviderAuthError',
+    'Refused',
     'Route',
     'RouteDecision',
     'Router',
     'RuleRouter',
     'RunResult',
+    'SemanticRouter',
     'Step',
     'StepFailed',
     'StepInputError',
     'StepOutputError',
     'StepRecord',
+    'StepTimeout',
     'WorkflowError',
     'WorkflowTimeout',
     'agent',

@@ -7,7 +7,7 @@ import pytest
 from inline_snapshot import snapshot
 
 import podium
-from podium.testing._plugin import TraceCapture
+from podium.testing import TraceCapture
 
 sys.path.insert(0, str(Path(__file__).parents[2] / 'examples'))
 from support_desk import workflow
@@ -20,15 +20,15 @@ async def test_a_support_desk_run_traces_run_step_and_agent_spans(podium_trace: 
 
     assert podium_trace.tree() == snapshot("""\
 podium run support_desk (status=ok usage.requests=3)
-  podium step support_desk (status=ok route=billing usage.requests=1)
+  podium step support_desk (status=ok route=billing path=lean usage.requests=1)
     support_desk run
       chat demo-router
     podium step billing (status=ok)
-      podium step billing_extract (status=ok path=agent usage.requests=1)
+      podium step billing_extract (status=ok path=lean usage.requests=1)
         billing_extract run
           chat demo-billing
       podium step billing_urgency (status=ok route=high)
-        podium step billing_escalate (status=ok path=agent usage.requests=1)
+        podium step billing_escalate (status=ok path=lean usage.requests=1)
           billing_escalate run
             chat demo-billing\
 """)
