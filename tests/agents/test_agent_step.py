@@ -160,7 +160,7 @@ async def test_wrong_input_type_is_caught_before_the_model_is_called():
     model = ScriptedModel(default=Answer(text='a'))
     step = podium.agent(Agent(model, output_type=Answer, name='answer'), input_type=Facts)
 
-    with pytest.raises(StepInputError, match=r"agent step 'answer' takes Facts, got str"):
+    with pytest.raises(StepInputError, match=r"step 'answer' takes Facts, got str"):
         await step.run('not facts')  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     assert model.prompts == []
 

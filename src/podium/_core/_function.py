@@ -9,7 +9,6 @@ from typing import Any, cast, overload
 
 from typing_extensions import TypeVar
 
-from ._errors import StepInputError
 from ._flow import Flow
 from ._step import Step, callable_name, ensure_named
 
@@ -37,13 +36,7 @@ class FunctionStep(Step[InT, OutT]):
 
     async def invoke(self, input: InT, flow: Flow) -> OutT:
         with flow.scope(self.name, 'function') as scope:
-            cls = self.input_class
-            if cls is not None and not isinstance(input, cls):
-                raise StepInputError(
-                    f'step {self.name!r} takes {cls.__qualname__}, got {type(input).__qualname__}: '
-                    'check the step before it in the chain',
-                    step=self.name,
-                )
+            self.check_input(input)
             result = self.fn(input, flow) if self._takes_flow else self.fn(input)
             if self._is_async:
                 result = await result

@@ -11,7 +11,7 @@ import anyio
 from pydantic_ai.usage import RunUsage, UsageLimits
 from typing_extensions import TypeVar
 
-from ._errors import ConfigurationError, WorkflowError, WorkflowTimeout
+from ._errors import ConfigurationError, StepInputError, WorkflowError, WorkflowTimeout
 from ._flow import Flow
 from ._records import RunResult
 
@@ -38,6 +38,16 @@ class Step(ABC, Generic[InT, OutT]):
     @abstractmethod
     async def invoke(self, input: InT, flow: Flow) -> OutT:
         """Do the step's work within a run."""
+
+    def check_input(self, input: object) -> None:
+        """Raise `StepInputError` naming this step when `input` is not of its known input class."""
+        cls = self.input_class
+        if cls is not None and not isinstance(input, cls):
+            raise StepInputError(
+                f'step {self.name!r} takes {cls.__qualname__}, got {type(input).__qualname__}: check the step '
+                'before it in the chain',
+                step=self.name,
+            )
 
     def children(self) -> Sequence[tuple[str, Step[Any, Any]]]:
         """The steps this one runs, each with the label of its edge (for graphs and tree walks)."""

@@ -11,7 +11,7 @@ from pydantic_ai.usage import RunUsage
 from typing_extensions import TypeVar
 
 from .._core._attempts import collect_attempts
-from .._core._errors import StepInputError, StepOutputError
+from .._core._errors import StepOutputError
 from .._core._flow import Flow, StepScope, copy_usage
 from .._core._function import runtime_class
 from .._core._step import Step, ensure_named
@@ -112,13 +112,7 @@ class AgentStep(Step[InT, OutT]):
             return self._finish(scope, call)
 
     def _prompt(self, input: InT) -> Prompt:
-        cls = self.input_class
-        if cls is not None and not isinstance(input, cls):
-            raise StepInputError(
-                f'agent step {self.name!r} takes {cls.__qualname__}, got {type(input).__qualname__}: check the step '
-                'before it in the chain',
-                step=self.name,
-            )
+        self.check_input(input)
         return render_prompt(input) if self.prompt is None else self.prompt(input)
 
     def _finish(self, scope: StepScope, call: AgentCall[OutT]) -> OutT:
