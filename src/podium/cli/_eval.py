@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 from functools import partial
 from pathlib import Path
 
@@ -12,14 +13,20 @@ from rich.console import Console
 
 from .._core._step import AnyStep, Step
 from ..evals import (
+    CaseFile,
     CaseFileError,
     WorkflowReport,
     compare_reports,
-    evaluate_workflow,
     load_cases,
     render_diff,
     render_report,
+    write_curve_png,
 )
+from ..evals._cascade import CascadeEvaluation, evaluate_cascade
+from ..evals._render import render_curve
+from ..evals._run import RunOptions, run_cases
+from ..evals._tree import find_cascade
+from ..routers._errors import PriceUnknown
 from ._load import LoadError, load_object, load_step
 
 __all__ = ('add_commands',)
@@ -31,7 +38,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         'eval',
         help='evaluate a workflow on a case file: pass rate, router accuracy, failures by step',
         description='Run a workflow on every case of a YAML case file and report, for each failed case, the first '
-        'step that went wrong. Exits 0 when the run completes, 1 when --fail-under is not met, 2 on bad input.',
+        'step that went wrong. A workflow with a model cascade (ModelRouter) runs the cases again pinned to its '
+        'strongest tier, to measure it against always-strong. Exits 0 when the run completes, 1 when --fail-under '
+        'is not met, 2 on bad input.',
     )
     parser.add_argument('workflow', help='path/to/file.py:attr or package.module:attr')
     parser.add_argument('cases', help='the YAML case file')
@@ -43,6 +52,11 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument('--max-concurrency', type=_positive_int, metavar='N', help='run at most N cases at once')
     parser.add_argument(
         '--fail-under', type=_rate, metavar='RATE', help='exit 1 when the pass rate is below RATE (0.9 or 90%%)'
+    )
+    parser.add_argument(
+        '--plot',
+        metavar='PNG',
+        help="run the cases on each tier of the workflow's model cascade and draw its cost-quality curve to PNG",
     )
     parser.set_defaults(handler=_eval)
 
@@ -99,24 +113,65 @@ def _baseline(path: str) -> WorkflowReport:
         raise LoadError(f'{path!r} is not a report written by podium eval --json ({where}: {first["msg"]})') from exc
 
 
+def _check_plot(workflow: AnyStep) -> None:
+    """Say before anything runs why there can be no curve."""
+    cascade = find_cascade(workflow)
+    if cascade is None:
+        raise LoadError(
+            f'--plot draws the cost-quality curve of a model cascade, and workflow {workflow.name!r} has no ModelRouter'
+        )
+    if cascade.accept is None:
+        raise LoadError(
+            f'--plot draws the cascade over acceptance thresholds, and model router {cascade.name!r} has no accept '
+            'check to hold its tiers to one'
+        )
+    if importlib.util.find_spec('matplotlib') is None:
+        raise LoadError("--plot needs matplotlib: pip install 'podium[plot]'")
+
+
+def _run(
+    workflow: AnyStep, cases: CaseFile, options: RunOptions, *, plot: bool
+) -> tuple[WorkflowReport, CascadeEvaluation | None]:
+    """The report, measured against always-strong when the workflow has a model cascade."""
+    cascade = find_cascade(workflow)
+    if cascade is None:
+        return anyio.run(run_cases, workflow, cases, options).report, None
+    evaluated = anyio.run(partial(evaluate_cascade, workflow, cases, cascade, options, every_tier=plot))
+    return evaluated.evaluation.report, evaluated
+
+
+def _plot(evaluated: CascadeEvaluation, path: str, console: Console) -> None:
+    threshold = evaluated.router.threshold
+    try:
+        points = evaluated.curve()
+    except PriceUnknown as exc:
+        raise LoadError(f'cannot draw the cost-quality curve: {exc}') from exc
+    console.print()
+    console.print(render_curve(points, chosen=threshold))
+    write_curve_png(points, path, chosen=threshold)
+    console.print(f'curve: {path}')
+
+
 def _eval(args: argparse.Namespace) -> int:
     console = Console()
     workflow = _workflow(args.workflow, args.model)
+    if args.plot:
+        _check_plot(workflow)
     try:
         cases = load_cases(args.cases, workflow)
     except CaseFileError as exc:
         raise LoadError(str(exc)) from exc
     baseline = _baseline(args.compare) if args.compare else None
-    run = partial(
-        evaluate_workflow, workflow, cases, max_concurrency=args.max_concurrency, progress=True, model=args.model
-    )
-    report = anyio.run(run)
+    options = RunOptions(max_concurrency=args.max_concurrency, progress=True, model=args.model)
+    report, cascade = _run(workflow, cases, options, plot=bool(args.plot))
     console.print(render_report(report))
     if baseline is not None:
         console.print()
         console.print(render_diff(compare_reports(baseline, report)))
     if args.json:
         Path(args.json).write_text(report.model_dump_json(indent=2) + '\n', encoding='utf-8')
+    if args.plot and cascade is not None:
+        _plot(cascade, args.plot, console)
     if args.fail_under is not None and report.pass_rate < args.fail_under:
         console.print(f'pass rate {report.pass_rate:.1%} is below --fail-under {args.fail_under:.1%}')
         return 1

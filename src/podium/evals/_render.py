@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from ..routers._calibrate import CurvePoint
 from ._compare import CaseChange, ReportDiff
 from ._report import UsageReport, WorkflowReport
 
-__all__ = ('render_diff', 'render_report')
+__all__ = ('render_curve', 'render_diff', 'render_report')
 
 
 def _rate(value: float | None) -> str:
@@ -33,6 +34,8 @@ def _summary(report: WorkflowReport) -> Table:
     table.add_row('failed', str(report.failed))
     table.add_row('errors', str(report.errors))
     table.add_row('router accuracy', _rate(report.router_accuracy))
+    for name, value in _routing_rows(report):
+        table.add_row(name, value)
     if report.failures_by_route:
         table.add_row('failures by route', ', '.join(f'{r} {n}' for r, n in report.failures_by_route.items()))
     usage = report.usage
@@ -41,6 +44,19 @@ def _summary(report: WorkflowReport) -> Table:
     for tag, rate in report.pass_rate_by_tag.items():
         table.add_row(f'tag {tag}', _rate(rate))
     return table
+
+
+def _routing_rows(report: WorkflowReport) -> Iterator[tuple[str, str]]:
+    """Escalations, and the cascade against always-strong; unknown values say why rather than show 0."""
+    flags = [r.escalated for r in report.results if r.escalated is not None]
+    if flags:
+        yield 'escalated', f'{sum(flags)} of {len(flags)} cases ({_rate(report.escalation_rate)})'
+    if report.strong_tier is not None:
+        strong = f'always {report.strong_tier}'
+        quality = report.quality_vs_strong
+        yield f'quality vs {strong}', _rate(quality) if quality is not None else f'n/a: {strong} passed no case'
+        cost = report.cost_vs_strong
+        yield f'cost vs {strong}', _rate(cost) if cost is not None else 'unknown: a model has no price (see usage)'
 
 
 def _confusion(report: WorkflowReport) -> Table:
@@ -110,6 +126,23 @@ def render_report(report: WorkflowReport) -> RenderableType:
     if report.usage.models:
         parts.append(_usage(report.usage))
     return Group(*_spaced(parts))
+
+
+def render_curve(points: Sequence[CurvePoint], *, chosen: float | None = None) -> Table:
+    """A model cascade's cost-quality curve, one row per threshold, the `chosen` one in bold."""
+    table = Table(title='Cost-quality curve, against always-strong', title_justify='left')
+    for column in ('threshold', 'quality', 'cost', 'escalated'):
+        table.add_column(column, justify='right')
+    for point in points:
+        mark = point.threshold == chosen
+        table.add_row(
+            f'{point.threshold:.4g}' + (' (chosen)' if mark else ''),
+            _rate(point.quality_vs_strong),
+            _rate(point.cost_vs_strong),
+            _rate(point.escalation_rate),
+            style='bold' if mark else None,
+        )
+    return table
 
 
 def _spaced(parts: list[RenderableType]) -> Iterator[RenderableType]:

@@ -35,6 +35,9 @@ class CaseResult(_Frozen):
     error: str | None = None
     """Why the case is an `error`."""
     tags: list[str] = []
+    escalated: bool | None = None
+    """Whether the semantic router escalated to its LLM router, or the model cascade past its first tier; `None`
+    when the workflow has neither, or it did not get to decide."""
 
 
 class StepRate(_Frozen):
@@ -88,6 +91,12 @@ class WorkflowReport(_Frozen):
     usage: UsageReport = UsageReport()
     model: str | None = None
     """The model the workflow ran on, when it was chosen for the evaluation."""
+    strong_tier: str | None = None
+    """The model cascade's tier the cases ran again on, pinned, as the always-strong baseline; `None` without one."""
+    cost_vs_strong: float | None = None
+    """Cost over the always-strong baseline's; `None` without one, or when a model has no known price."""
+    quality_vs_strong: float | None = None
+    """Passed cases over the always-strong baseline's; `None` without one, or when it passed no case."""
 
     @computed_field
     @property
@@ -125,6 +134,13 @@ class WorkflowReport(_Frozen):
         """Share of the routed cases with an expected route that took it; `None` when no case expects one."""
         total = sum(map(sum, self.confusion.matrix))
         return sum(row[i] for i, row in enumerate(self.confusion.matrix)) / total if total else None
+
+    @computed_field
+    @property
+    def escalation_rate(self) -> float | None:
+        """Share of the cases whose router decided that escalated; `None` when no router recorded it."""
+        flags = [r.escalated for r in self.results if r.escalated is not None]
+        return sum(flags) / len(flags) if flags else None
 
     @computed_field
     @property

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic_ai.usage import UsageLimits
@@ -14,13 +16,14 @@ from pydantic_evals.reporting import ReportCase, ReportCaseFailure
 from .._core._errors import WorkflowError
 from .._core._records import RunResult
 from .._core._step import AnyStep
+from ..routers._cost import Run
 from ._cases import CaseFile, WorkflowDataset
 from ._evaluators import EXPECTED_ROUTE_LABEL, ROUTE_LABEL, ExpectRoute
 from ._report import WorkflowReport
 from ._summary import CONFUSION_TITLE, summarize
-from ._tree import steps_by_name
+from ._tree import escalating_router, find_cascade, steps_by_name
 
-__all__ = ('evaluate_workflow',)
+__all__ = ('Evaluation', 'RunOptions', 'evaluate_workflow', 'run_cases')
 
 _case_probe: ContextVar[_Probe | None] = ContextVar('podium_eval_case', default=None)
 
@@ -44,6 +47,26 @@ class _Probe(CaseLifecycle[Any, RunResult[Any], Any]):
     ) -> None:
         if result is not None and self.error is not None:
             self.raised[result.name] = self.error
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunOptions:
+    """How each case runs; see `evaluate_workflow`."""
+
+    max_concurrency: int | None = None
+    progress: bool = False
+    deps: object = None
+    usage_limits: UsageLimits | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Evaluation:
+    """A report with each case's run, for metrics that need the records (cost against another run, say)."""
+
+    report: WorkflowReport
+    runs: Mapping[str, Run]
+    """By case name; the rows that never ran have none."""
 
 
 async def evaluate_workflow(
@@ -70,13 +93,23 @@ async def evaluate_workflow(
         usage_limits: Limits for each run.
         model: The model the workflow runs on, recorded in the report.
     """
+    options = RunOptions(
+        max_concurrency=max_concurrency, progress=progress, deps=deps, usage_limits=usage_limits, model=model
+    )
+    return (await run_cases(workflow, cases, options)).report
+
+
+async def run_cases(
+    workflow: AnyStep, cases: CaseFile | WorkflowDataset, options: RunOptions, *, title: str | None = None
+) -> Evaluation:
+    """`evaluate_workflow`, keeping the runs; `title` names the run on the progress bar."""
     case_file = cases if isinstance(cases, CaseFile) else CaseFile(dataset=cases)
     source = case_file.dataset
     raised: dict[str, WorkflowError] = {}
 
     async def task(inputs: Any) -> RunResult[Any]:
         try:
-            return await workflow.run(inputs, deps=deps, usage_limits=usage_limits)
+            return await workflow.run(inputs, deps=options.deps, usage_limits=options.usage_limits)
         except WorkflowError as exc:
             probe = _case_probe.get()
             if probe is not None:
@@ -99,13 +132,14 @@ async def evaluate_workflow(
     evaluation = await dataset.evaluate(
         task,
         name=workflow.name,
-        task_name=workflow.name,
-        max_concurrency=max_concurrency,
-        progress=progress,
+        task_name=title or workflow.name,
+        max_concurrency=options.max_concurrency,
+        progress=options.progress,
         lifecycle=lambda case: _Probe(case, raised),
     )
     names = [case.name or f'Case {i}' for i, case in enumerate(source.cases, 1)]
-    return summarize(
+    escalating, cascade = escalating_router(workflow), find_cascade(workflow)
+    report = summarize(
         evaluation,
         workflow=workflow.name,
         steps=list(steps_by_name(workflow)),
@@ -118,5 +152,9 @@ async def evaluate_workflow(
             if isinstance(ev, ExpectRoute)
         },
         invalid=case_file.invalid,
-        model=model,
+        model=options.model,
+        escalating=escalating.name if escalating is not None else None,
+        prices=cascade.prices if cascade is not None else None,
     )
+    runs: dict[str, Run] = {case.name: case.output for case in evaluation.cases}
+    return Evaluation(report=report, runs={**runs, **raised})

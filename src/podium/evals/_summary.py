@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, cast
 
-import genai_prices
 from pydantic_ai.usage import RunUsage
 from pydantic_evals.reporting import EvaluationReport, ReportCase, ReportCaseFailure
 from pydantic_evals.reporting.analyses import ConfusionMatrix
 
 from .._core._errors import WorkflowError
 from .._core._records import RunResult, StepRecord
+from ..routers._cost import Prices, usage_cost
 from ._attribution import first_wrong, judged_step, run_order
 from ._cases import InvalidCase
 from ._evaluators import EXPECTED_ROUTE_LABEL, ROUTE_LABEL
@@ -30,6 +30,7 @@ class _Tally:
     """Per-step pass counts and per-model usage, gathered case by case."""
 
     steps: Sequence[str]
+    prices: Prices | None = None
     rates: dict[str, list[int]] = field(default_factory=dict[str, list[int]])
     usage: dict[str, RunUsage] = field(default_factory=dict[str, RunUsage])
     cost: dict[str, Decimal | None] = field(default_factory=dict[str, Decimal | None])
@@ -58,7 +59,7 @@ class _Tally:
                 continue
             model = record.model or 'unknown'
             self.usage.setdefault(model, RunUsage()).incr(usage)
-            price = _price(usage, record.model)
+            price = usage_cost(usage, record.model, self.prices) if record.model is not None else None
             known = self.cost.get(model, Decimal(0))
             self.cost[model] = None if price is None or known is None else known + price
 
@@ -82,22 +83,18 @@ class _Tally:
         )
 
 
-def _price(usage: RunUsage, model: str | None) -> Decimal | None:
-    """The price of `usage` from genai-prices (Pydantic-AI's price data); `None` for models it does not know."""
-    if model is None:
-        return None
-    try:
-        return genai_prices.calc_price(usage, model).total_price
-    except (LookupError, ValueError):  # unknown model or provider, or usage it cannot price
-        return None
-
-
 def _tags(metadata: object) -> list[str]:
     tags = cast('Mapping[str, object]', metadata).get('tags') if isinstance(metadata, Mapping) else None
     return [str(t) for t in cast('list[object]', tags)] if isinstance(tags, list) else []
 
 
-def _judged(case: ReportCase[Any, Any, Any], tally: _Tally) -> CaseResult:
+def _escalated(records: Iterable[StepRecord], router: str | None) -> bool | None:
+    record = next((r for r in records if r.name == router), None) if router is not None else None
+    flag = record.detail.get('escalated') if record is not None else None
+    return flag if isinstance(flag, bool) else None
+
+
+def _judged(case: ReportCase[Any, Any, Any], tally: _Tally, escalating: str | None) -> CaseResult:
     result: RunResult[Any] = case.output
     tally.add_checks(case, result)
     tally.add_usage(result.steps)
@@ -107,6 +104,7 @@ def _judged(case: ReportCase[Any, Any, Any], tally: _Tally) -> CaseResult:
         'route': route.value if route is not None else None,
         'expected_route': expected.value if expected is not None else None,
         'tags': _tags(case.metadata),
+        'escalated': _escalated(result.steps, escalating),
     }
     failed = [name for name, assertion in case.assertions.items() if not assertion.value]
     step: str | None = None
@@ -121,7 +119,11 @@ def _judged(case: ReportCase[Any, Any, Any], tally: _Tally) -> CaseResult:
 
 
 def _raised(
-    failure: ReportCaseFailure[Any, Any, Any], error: WorkflowError | None, expected_route: str | None, tally: _Tally
+    failure: ReportCaseFailure[Any, Any, Any],
+    error: WorkflowError | None,
+    expected_route: str | None,
+    tally: _Tally,
+    escalating: str | None,
 ) -> CaseResult:
     records = error.records if error is not None else ()
     tally.add_usage(records)
@@ -133,6 +135,7 @@ def _raised(
         route=next((r.route for r in records if r.kind == 'router'), None),
         error=f'the workflow raised {failure.error_message}',
         tags=_tags(failure.metadata),
+        escalated=_escalated(records, escalating),
     )
 
 
@@ -157,6 +160,8 @@ def summarize(
     expected_routes: Mapping[str, str],
     invalid: Sequence[InvalidCase] = (),
     model: str | None = None,
+    escalating: str | None = None,
+    prices: Prices | None = None,
 ) -> WorkflowReport:
     """Build the report of `evaluation`, a run of `workflow` over cases named in `order` (invalid rows included).
 
@@ -169,10 +174,14 @@ def summarize(
         expected_routes: The route each case expects, for cases whose run raised before a label could be set.
         invalid: Rows that never ran.
         model: The model the workflow ran on, when chosen for this evaluation.
+        escalating: The router whose `escalated` detail each case reports.
+        prices: Prices for models genai-prices does not know, as the workflow's model routers were given.
     """
-    tally = _Tally(steps=steps)
-    results = [_judged(case, tally) for case in evaluation.cases]
-    results += [_raised(f, raised.get(f.name), expected_routes.get(f.name), tally) for f in evaluation.failures]
+    tally = _Tally(steps=steps, prices=prices)
+    results = [_judged(case, tally, escalating) for case in evaluation.cases]
+    results += [
+        _raised(f, raised.get(f.name), expected_routes.get(f.name), tally, escalating) for f in evaluation.failures
+    ]
     results += [CaseResult(name=bad.name, status='error', error=bad.message) for bad in invalid]
     position = {name: i for i, name in enumerate(order)}
     results.sort(key=lambda r: position.get(r.name, len(position)))

@@ -1,13 +1,16 @@
-"""What a case file may name in a workflow: its steps, its routers and their routes."""
+"""Finding steps in a workflow: the steps and routers a case file may name, and the routers metrics read."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from .._core._step import AnyStep
 from ..routers._base import RouterBase
+from ..routers._model_router import ModelRouter
+from ..routers._semantic import SemanticRouter
 
-__all__ = ('find_router', 'steps_by_name')
+__all__ = ('escalating_router', 'find_cascade', 'find_router', 'steps_by_name')
 
 
 def _walk(step: AnyStep, seen: set[int]) -> Iterator[AnyStep]:
@@ -28,6 +31,23 @@ def steps_by_name(workflow: AnyStep) -> dict[str, AnyStep]:
 
 
 def find_router(workflow: AnyStep, name: str | None) -> RouterBase[object, object] | None:
-    """The router called `name`, or the outermost router when `name` is None."""
-    found = (step for step in _walk(workflow, set()) if isinstance(step, RouterBase))
-    return next((r for r in found if name is None or r.name == name), None)
+    """The router called `name`, or the outermost router when `name` is None.
+
+    A router that is a semantic router's `escalate` step runs only for the messages the semantic router is unsure
+    of, while the semantic router's record carries the route either way: the semantic router is judged instead.
+    """
+    routers = [step for step in _walk(workflow, set()) if isinstance(step, RouterBase)]
+    found = next((r for r in routers if name is None or r.name == name), None)
+    if found is None:
+        return None
+    return next((r for r in routers if isinstance(r, SemanticRouter) and r.escalate is found), found)
+
+
+def escalating_router(workflow: AnyStep) -> SemanticRouter[Any, Any] | ModelRouter[Any, Any] | None:
+    """The outermost router whose record says whether it escalated: a semantic router or a model cascade."""
+    return next((s for s in _walk(workflow, set()) if isinstance(s, SemanticRouter | ModelRouter)), None)
+
+
+def find_cascade(workflow: AnyStep) -> ModelRouter[Any, Any] | None:
+    """The outermost `ModelRouter`, whose tiers can be pinned for an always-strong baseline."""
+    return next((s for s in _walk(workflow, set()) if isinstance(s, ModelRouter)), None)
