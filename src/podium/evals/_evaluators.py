@@ -166,7 +166,9 @@ class OnStep(Evaluator[Any, RunResult[Any], Any]):
         problem = _did_not_run(record, self.step)
         if problem is not None or record is None:
             return {f'{self.step}.{name}': EvaluationReason(value=False, reason=problem)}
-        step_ctx = replace(ctx, output=cast(Any, record.output), expected_output=self.expected, duration=record.duration_s)
+        step_ctx = replace(
+            ctx, output=cast(Any, record.output), expected_output=self.expected, duration=record.duration_s
+        )
         return _scoped(f'{self.step}.', await self.evaluator.evaluate_async(step_ctx), name)
 
 
