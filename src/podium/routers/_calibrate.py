@@ -179,7 +179,7 @@ def calibrate_trials(
     runs = [_simulate(calibration, s) for s in _thresholds(calibration)]
     points = tuple(r.point for r in runs)
     cheaper = [
-        r.point for r in runs if r.point.cost_vs_strong < 1.0 - 1e-9 and _keeps(r, len(calibration), target, level)
+        r.point for r in runs if r.point.cost_vs_strong < 1.0 - _EPSILON and _keeps(r, len(calibration), target, level)
     ]
     if not cheaper:
         sure = f' with {level:.0%} confidence' if level > 0 else ''
