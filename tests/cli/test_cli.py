@@ -87,3 +87,14 @@ flowchart TD
 def test_bad_references_are_clear_errors(reference: str, message: str, capsys: pytest.CaptureFixture[str]):
     assert main(['graph', reference]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_missing_optional_extra_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    import podium.cli._main as cli_main
+
+    def needs_extra(args: object) -> int:
+        raise ImportError("podium.durable needs DBOS: pip install 'podium[durable]'")
+
+    monkeypatch.setattr(cli_main, '_graph', needs_extra)
+    assert main(['graph', f'{DESK}:workflow']) == 2
+    assert "error: podium.durable needs DBOS: pip install 'podium[durable]'" in capsys.readouterr().err

@@ -94,3 +94,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LoadError as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 2
+    except ImportError as exc:  # an optional extra a command needs is not installed; the message names it
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
