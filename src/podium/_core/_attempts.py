@@ -7,14 +7,14 @@ attempt, so a wrapper's record shows every request made beneath it, however deep
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
 from ._records import Attempt
 
-__all__ = ('collect_attempts', 'record_attempt')
+__all__ = ('collect_attempts', 'notable', 'record_attempt')
 
 
 @dataclass(eq=False)
@@ -46,3 +46,8 @@ def record_attempt(attempt: Attempt) -> None:
     while collector is not None:
         collector.attempts.append(attempt)
         collector = collector.parent
+
+
+def notable(attempts: Sequence[Attempt]) -> bool:
+    """Whether `attempts` say more than "one clean request": more than one, or any that failed."""
+    return len(attempts) > 1 or any(a.error is not None for a in attempts)

@@ -90,27 +90,18 @@ class Step(ABC, Generic[InT, OutT]):
             else:
                 with anyio.fail_after(timeout):
                     output = await self.invoke(input, flow)
-        except TimeoutError as exc:
-            error = (
-                exc
-                if isinstance(exc, WorkflowError)
-                else WorkflowTimeout(f'run of {self.name!r} passed its timeout of {timeout} s')
-            )
-            _attach(error, flow)
+        except BaseException as exc:
+            error: BaseException = exc
+            if isinstance(exc, TimeoutError) and not isinstance(exc, WorkflowError):
+                error = WorkflowTimeout(f'run of {self.name!r} passed its timeout of {timeout} s')
+            if isinstance(error, WorkflowError):
+                error.records = flow.finished_records
+                error.usage = flow.usage
             if span is not None:
                 span.finish_run(flow, error)
             if error is exc:
                 raise
             raise error from exc
-        except WorkflowError as exc:
-            _attach(exc, flow)
-            if span is not None:
-                span.finish_run(flow, exc)
-            raise
-        except BaseException as exc:
-            if span is not None:
-                span.finish_run(flow, exc)
-            raise
         result = RunResult(
             workflow=self.name,
             output=output,
@@ -143,11 +134,6 @@ class Step(ABC, Generic[InT, OutT]):
 
 
 AnyStep = Step[Any, Any]
-
-
-def _attach(error: WorkflowError, flow: Flow) -> None:
-    error.records = flow.finished_records
-    error.usage = flow.usage
 
 
 class Chain(Step[InT, OutT]):

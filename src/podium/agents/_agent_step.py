@@ -10,7 +10,7 @@ from pydantic_ai.agent import AbstractAgent
 from pydantic_ai.usage import RunUsage
 from typing_extensions import TypeVar
 
-from .._core._attempts import collect_attempts
+from .._core._attempts import collect_attempts, notable
 from .._core._errors import StepOutputError
 from .._core._flow import Flow, StepScope, copy_usage
 from .._core._function import runtime_class
@@ -72,7 +72,7 @@ async def call_agent(
         finally:
             # The requests a `RetryingModel` retried or a `FallbackModel` moved on from: when there was more than one
             # clean request, the record says why the call took the path it took, failed calls included.
-            if scope is not None and (len(attempts) > 1 or any(a.error is not None for a in attempts)):
+            if scope is not None and notable(attempts):
                 scope.attempts.extend(attempts)
     usage = start - before if before is not None else start
     flow.add_usage(usage, step=step)

@@ -8,7 +8,7 @@ from .._core._failures import CircuitOpen
 from .._core._flow import Flow
 from .._core._step import Step
 from ._breaker import CircuitBreaker
-from ._wrapper import StepWrapper, fail, record_success, try_step
+from ._wrapper import StepWrapper, settle, try_step
 
 __all__ = ('CircuitStep',)
 
@@ -45,9 +45,4 @@ class CircuitStep(StepWrapper[InT, OutT]):
                 breaker.release(permit, exc)
                 raise
             breaker.release(permit, tried.error)
-            if tried.error is not None:
-                scope.attempts.extend(tried.attempts)
-                fail([tried.error], step=self.name, attempts=tried.attempts)
-            record_success(scope, tried.attempts)
-            scope.output = tried.output
-            return tried.output
+            return settle(scope, tried, step=self.name)

@@ -7,7 +7,7 @@ from typing_extensions import TypeVar
 from .._core._errors import ConfigurationError
 from .._core._flow import Flow
 from .._core._step import Step
-from ._wrapper import StepWrapper, fail, record_success, try_step
+from ._wrapper import StepWrapper, settle, try_step
 
 __all__ = ('TimeoutStep', 'timeout')
 
@@ -32,12 +32,7 @@ class TimeoutStep(StepWrapper[InT, OutT]):
     async def invoke(self, input: InT, flow: Flow) -> OutT:
         with flow.scope(self.name, self.kind) as scope:
             tried = await try_step(self.wrapped, input, flow, number=1, timeout=self.seconds)
-            if tried.error is not None:
-                scope.attempts.extend(tried.attempts)
-                fail([tried.error], step=self.name, attempts=tried.attempts)
-            record_success(scope, tried.attempts)
-            scope.output = tried.output
-            return tried.output
+            return settle(scope, tried, step=self.name)
 
 
 def timeout(step: Step[InT, OutT], seconds: float, *, name: str | None = None) -> TimeoutStep[InT, OutT]:

@@ -15,7 +15,7 @@ import anyio
 from pydantic_ai.models import Model
 from typing_extensions import TypeVar
 
-from .._core._attempts import collect_attempts
+from .._core._attempts import collect_attempts, notable
 from .._core._classify import attempt_reason, give_up, root_cause, status_code
 from .._core._failures import FallbackError, StepTimeout
 from .._core._flow import Flow, StepScope
@@ -23,7 +23,7 @@ from .._core._records import Attempt
 from .._core._step import AnyStep, Step, ensure_named
 from ..agents._agent_step import AgentStep
 
-__all__ = ('StepWrapper', 'Try', 'fail', 'record_success', 'try_step')
+__all__ = ('StepWrapper', 'Try', 'fail', 'record_success', 'settle', 'try_step')
 
 InT = TypeVar('InT')
 OutT = TypeVar('OutT')
@@ -135,7 +135,7 @@ def record_success(scope: StepScope, attempts: Sequence[Attempt]) -> None:
     When a model failed and another model answered within the step (Pydantic-AI's `FallbackModel`), the record's
     `fallback_reason` says why, though the run is not degraded: the output is the one the step asked for.
     """
-    if len(attempts) <= 1 and all(a.error is None for a in attempts):
+    if not notable(attempts):
         return
     scope.attempts.extend(attempts)
     answered = attempts[-1].model
@@ -152,3 +152,13 @@ def fail(failures: Sequence[BaseException], *, step: str, attempts: Sequence[Att
     if error is last:
         raise last
     raise error from last
+
+
+def settle(scope: StepScope, tried: Try[OutT], *, step: str) -> OutT:
+    """End a wrapper that made a single try: raise its typed failure, or record its success and return its output."""
+    if tried.error is not None:
+        scope.attempts.extend(tried.attempts)
+        fail([tried.error], step=step, attempts=tried.attempts)
+    record_success(scope, tried.attempts)
+    scope.output = tried.output
+    return tried.output
