@@ -138,7 +138,6 @@ async def test_the_span_tree_shows_the_path_a_run_took(podium_trace: TraceCaptur
     assert podium_trace.tree() == snapshot("""\
 podium run triage (status=degraded usage.requests=1)
   podium step triage (status=degraded route=other fallback_reason=low_confidence path=lean usage.requests=1)
-    triage run
-      chat router-model
+    chat router-model
     podium step front_desk (status=ok)\
 """)

@@ -1,4 +1,8 @@
-"""With tracing on, a lean call leaves the spans `Agent.run` leaves: the same tree and the same attributes."""
+"""With tracing on, a lean call leaves the spans `Agent.run` leaves, or those without the `<agent> run` span.
+
+With `agent_run_spans=True` a lean call's spans are the agent's, attribute for attribute. By default podium's step
+span stands in for the agent's run span: the same `chat` span, with the same attributes, nests directly under it.
+"""
 
 from __future__ import annotations
 
@@ -28,14 +32,29 @@ def anyio_backend() -> str:
     return 'asyncio'
 
 
-@pytest.fixture
-def exporter() -> Iterator[TestExporter]:
-    """Tracing on, with message content, into memory."""
-    exporter = TestExporter()
+def tracing_into(exporter: TestExporter, *, agent_run_spans: bool) -> None:
     instance = logfire.configure(
         local=True, send_to_logfire=False, console=False, additional_span_processors=[SimpleSpanProcessor(exporter)]
     )
-    podium.instrument(instance, include_content=True)
+    podium.instrument(instance, include_content=True, agent_run_spans=agent_run_spans)
+
+
+@pytest.fixture
+def exporter() -> Iterator[TestExporter]:
+    """Tracing on, with message content and the agents' run spans, into memory."""
+    exporter = TestExporter()
+    tracing_into(exporter, agent_run_spans=True)
+    try:
+        yield exporter
+    finally:
+        podium.uninstrument()
+
+
+@pytest.fixture
+def compact_exporter() -> Iterator[TestExporter]:
+    """Tracing on with the default layout, with message content, into memory."""
+    exporter = TestExporter()
+    tracing_into(exporter, agent_run_spans=False)
     try:
         yield exporter
     finally:
@@ -94,16 +113,39 @@ async def test_a_lean_call_leaves_the_agents_spans_with_the_agents_attributes(
     assert [name for name, _ in lean] == ['chat m', 'invoke_agent answerer', 'podium step', 'podium run']
 
 
-async def test_the_capture_leaves_no_spans(exporter: TestExporter):
+@pytest.mark.parametrize(
+    ('output_type', 'default'),
+    [(Answer, None), (PromptedOutput(Answer), None), (str, 'plain words')],
+    ids=['tool', 'prompted', 'text'],
+)
+async def test_by_default_the_step_span_stands_in_for_the_agents_run_span(
+    compact_exporter: TestExporter, output_type: Any, default: Any
+):
+    exporter = compact_exporter
+    lean_spans = await traced_run(exporter, lean=True, answers=[], output_type=output_type, default=default)
+    agent_spans = await traced_run(exporter, lean=False, answers=[], output_type=output_type, default=default)
+    lean, agent = described(lean_spans), described(agent_spans)
+
+    assert [name for name, _ in lean] == ['chat m', 'podium step', 'podium run']
+    assert [name for name, _ in agent] == ['chat m', 'invoke_agent answerer', 'podium step', 'podium run']
+    # The chat span is the agent's, baggage-borne agent name and run ids included; only its parent differs.
+    assert lean[0] == agent[0]
+    assert lean[0][1]['gen_ai.agent.name'] == 'answerer'
+    chat, step = lean_spans[0], lean_spans[1]
+    assert chat.parent is not None
+    assert step.context is not None
+    assert chat.parent.span_id == step.context.span_id
+
+
+async def test_the_capture_leaves_no_spans(compact_exporter: TestExporter):
     agent = Agent(ScriptedModel(default=Answer(text='ok'), model_name='m'), output_type=Answer, name='answerer')
 
     await podium.agent(agent).run('hello')
 
-    assert render_span_tree(finished(exporter)) == snapshot("""\
+    assert render_span_tree(finished(compact_exporter)) == snapshot("""\
 podium run answerer (status=ok usage.requests=1)
   podium step answerer (status=ok path=lean usage.requests=1)
-    answerer run
-      chat m\
+    chat m\
 """)
 
 

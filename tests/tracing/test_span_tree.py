@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from inline_snapshot import snapshot
+from opentelemetry.trace import StatusCode
 
 import podium
 from podium.testing import TraceCapture
@@ -21,16 +22,13 @@ async def test_a_support_desk_run_traces_run_step_and_agent_spans(podium_trace: 
     assert podium_trace.tree() == snapshot("""\
 podium run support_desk (status=ok usage.requests=3)
   podium step support_desk (status=ok route=billing path=lean usage.requests=1)
-    support_desk run
-      chat demo-router
+    chat demo-router
     podium step billing (status=ok)
       podium step billing_extract (status=ok path=lean usage.requests=1)
-        billing_extract run
-          chat demo-billing
+        chat demo-billing
       podium step billing_urgency (status=ok route=high)
         podium step billing_escalate (status=ok path=lean usage.requests=1)
-          billing_escalate run
-            chat demo-billing\
+          chat demo-billing\
 """)
 
 
@@ -46,6 +44,14 @@ async def test_a_failed_step_is_an_error_span_and_the_run_span_says_failed(podiu
 podium run explode (status=failed usage.requests=0)
   podium step explode (status=failed)\
 """)
+    spans = {span.name: span for span in podium_trace.exporter.get_finished_spans()}
+    # The step span records what the step raised; the run span, the `WorkflowError` the run raised.
+    for name, error in (('podium step', 'ValueError'), ('podium run', 'StepFailed')):
+        span = spans[name]
+        assert span.status.status_code is StatusCode.ERROR
+        assert (span.attributes or {})['logfire.level_num'] == 17  # Logfire's "error" level
+        [event] = span.events
+        assert str((event.attributes or {})['exception.type']).endswith(error)
 
 
 async def test_tracing_off_records_no_spans(podium_trace: TraceCapture):

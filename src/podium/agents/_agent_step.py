@@ -61,8 +61,17 @@ async def call_agent(
         try:
             plan = await plan_for_call(agent, prompt, deps, limits) if lean is None else None
             if plan is not None:
+                # Under podium's tracing, the step span stands in for the agent's run span unless asked otherwise.
+                tracing = flow.tracing
                 output, model = await run_lean(
-                    agent, plan, prompt, deps=deps, usage=start, usage_limits=limits, scope=scope
+                    agent,
+                    plan,
+                    prompt,
+                    deps=deps,
+                    usage=start,
+                    usage_limits=limits,
+                    scope=scope,
+                    run_span=tracing is None or tracing.agent_run_spans,
                 )
             else:
                 if scope is not None:

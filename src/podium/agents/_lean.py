@@ -16,10 +16,18 @@ import copy
 from dataclasses import dataclass
 from typing import Any, Final
 
+from opentelemetry.baggage import set_baggage
+from opentelemetry.context import attach, detach
 from pydantic_ai._agent_graph import GraphAgentState, _billed_by_request, _record_billed_usage, model_request
 from pydantic_ai._context_size import context_input_tokens
 from pydantic_ai._genai_prices import fill_response_cost
-from pydantic_ai._instrumentation import capture_model_request_span_context, capture_model_response_span_context
+from pydantic_ai._instrumentation import (
+    AGENT_NAME_BAGGAGE_KEY,
+    CONVERSATION_ID_BAGGAGE_KEY,
+    RUN_ID_BAGGAGE_KEY,
+    capture_model_request_span_context,
+    capture_model_response_span_context,
+)
 from pydantic_ai._run_context import RunContext
 from pydantic_ai._tool_execution import _FINAL_RESULT_PROCESSED
 from pydantic_ai._usage_attribution import accumulate, record_request
@@ -127,10 +135,13 @@ async def run_lean(
     usage: RunUsage,
     usage_limits: UsageLimits | None,
     scope: StepScope | None,
+    run_span: bool = True,
 ) -> tuple[Any, str | None]:
     """Do what `agent.run(prompt, usage=usage, usage_limits=usage_limits)` does, counting into `usage` in place.
 
     Returns the output and the name of the model that produced it; sets `scope.path` to the path that produced it.
+    With `run_span=False`, an instrumented agent's `chat` spans nest directly in the current span (a podium step
+    span standing in for the agent's run span) instead of in an `<agent> run` span of their own.
 
     Raises:
         UsageLimitExceeded: where the agent would raise it; anything the model or the agent raises passes through.
@@ -143,9 +154,11 @@ async def run_lean(
     with accumulate(None):
         instrumentation = plan.spans.for_agent(agent)
         if instrumentation is None:
-            return await call.run()
-        # The agent's run span: the capability, bound to this run, wraps what the lean call does as a run.
+            return await call.run(None)
         run_instrumentation = await instrumentation.for_run(call.context)
+        if not run_span:
+            return await call.run(run_instrumentation)
+        # The agent's run span: the capability, bound to this run, wraps what the lean call does as a run.
         result = await run_instrumentation.wrap_run(call.context, handler=lambda: call.traced(run_instrumentation))
         return result.output, result.response.model_name
 
@@ -192,9 +205,25 @@ class _LeanCall:
         )
         self._given_limits = usage_limits
 
-    async def run(self) -> tuple[Any, str | None]:
-        """The output and model name, from the lean request or from the agent it was handed to."""
-        response, output = await self._request(None)
+    async def run(self, instrumentation: Instrumentation | None) -> tuple[Any, str | None]:
+        """The output and model name, from the lean request or from the agent it was handed to.
+
+        With `instrumentation`, the request gets its `chat` span in the current span, with the baggage the agent's
+        run span would have set, so the chat span's attributes are the ones it has under a run span.
+        """
+        token = None
+        if instrumentation is not None:
+            self._trace_with(instrumentation)
+            context = self.context
+            baggage = set_baggage(AGENT_NAME_BAGGAGE_KEY, instrumentation._agent_name)
+            baggage = set_baggage(RUN_ID_BAGGAGE_KEY, context.run_id or '', context=baggage)
+            baggage = set_baggage(CONVERSATION_ID_BAGGAGE_KEY, context.conversation_id or '', context=baggage)
+            token = attach(baggage)
+        try:
+            response, output = await self._request(instrumentation)
+        finally:
+            if token is not None:
+                detach(token)
         if output is UNREAD:
             result = await self._hand_off(response)
             return result.output, result.response.model_name
@@ -202,11 +231,7 @@ class _LeanCall:
 
     async def traced(self, instrumentation: Instrumentation) -> AgentRunResult[Any]:
         """`run` as a traced agent run: the run span reads the run's messages and output from the result."""
-        context = self.context
-        settings = instrumentation.settings
-        context.tracer = settings.tracer
-        context.trace_include_content = settings.include_content
-        context.instrumentation_version = settings.version
+        self._trace_with(instrumentation)
         response, output = await self._request(instrumentation)
         if output is UNREAD:
             return await self._hand_off(response)
@@ -217,6 +242,14 @@ class _LeanCall:
             conversation_id=self._conversation_id,
         )
         return AgentRunResult(output, _state=state)
+
+    def _trace_with(self, instrumentation: Instrumentation) -> None:
+        """Give the run's context the tracer a traced `Agent.run` gives it."""
+        context = self.context
+        settings = instrumentation.settings
+        context.tracer = settings.tracer
+        context.trace_include_content = settings.include_content
+        context.instrumentation_version = settings.version
 
     async def _request(self, instrumentation: Instrumentation | None) -> tuple[ModelResponse, Any]:
         """Send the request as `ModelRequestNode` does; count the response only when the lean call keeps it."""
