@@ -210,6 +210,19 @@ async def test_error_body_and_headers(server: FaultServer) -> None:
     assert response.headers['x-request-id'].startswith('req_')
 
 
+async def test_an_error_body_can_be_sent_as_given(server: FaultServer, model: OpenAIChatModel) -> None:
+    body = {'error': {'message': 'Bad key.', 'type': 'auth', 'code': 'invalid_api_key'}, 'echo': {'x-api-key': 'k'}}
+    server.push(ErrorResponse(401, 'unused', 'unused', body=body))
+    async with httpx2.AsyncClient() as http:
+        response = await http.post(f'{server.base_url}/chat/completions', json={'messages': []})
+    assert (response.status_code, response.json()) == (401, body)
+
+    server.push(ErrorResponse(401, 'unused', 'unused', body=body))
+    with pytest.raises(ModelHTTPError) as raised:
+        await Agent(model).run('hi')
+    assert (raised.value.status_code, raised.value.body) == (401, body['error'])
+
+
 async def test_unroutable_requests_are_answered_and_logged(server: FaultServer) -> None:
     async with httpx2.AsyncClient() as http:
         missing = await http.post(f'{server.base_url}/embeddings', json={})

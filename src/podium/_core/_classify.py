@@ -43,6 +43,7 @@ from ._failures import (
     Refused,
 )
 from ._records import Attempt
+from ._redact import redact
 
 __all__ = (
     'attempt_reason',
@@ -264,8 +265,8 @@ def _refusal(exc: BaseException) -> str:
     if isinstance(exc, Refused):
         return exc.reason
     if isinstance(exc, UnexpectedModelBehavior):
-        return exc.message.removeprefix('Content filter triggered. ')
-    return str(exc)
+        return redact(exc.message.removeprefix('Content filter triggered. '))
+    return redact(str(exc))
 
 
 def typed_failure(exc: BaseException, *, step: str, attempts: Sequence[Attempt] = ()) -> WorkflowError | None:

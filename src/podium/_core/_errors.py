@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._redact import redact
+
 if TYPE_CHECKING:
     from pydantic_ai.usage import RunUsage
 
@@ -49,7 +51,9 @@ class ConfigurationError(PodiumError, ValueError):
 class WorkflowError(PodiumError, RuntimeError):
     """Raised when a run cannot produce its output.
 
-    It carries the records of every step that ran, so nothing that happened before the failure is lost.
+    It carries the records of every step that ran, so nothing that happened before the failure is lost. Secrets in
+    its message (API keys, tokens, passwords) read `[REDACTED]`: it is printed, logged and traced, and may quote a
+    provider's error.
     """
 
     step: str | None
@@ -60,6 +64,7 @@ class WorkflowError(PodiumError, RuntimeError):
     """Usage of the whole run up to the failure; set when the error leaves `Step.run`."""
 
     def __init__(self, message: str, *, step: str | None = None) -> None:
+        message = redact(message)
         super().__init__(message)
         self.message = message
         self.step = step

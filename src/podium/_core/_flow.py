@@ -14,6 +14,7 @@ from pydantic_ai.usage import RunUsage, UsageLimits
 from ._classify import typed_failure
 from ._errors import BudgetExceeded, StepFailed, WorkflowError
 from ._records import Attempt, Scalar, StepRecord, StepStatus
+from ._redact import describe, redact
 
 if TYPE_CHECKING:
     from ..tracing._tracing import SpanHandle, Tracing
@@ -110,7 +111,7 @@ class Flow:
 
 
 def _budget_error(exc: UsageLimitExceeded, step: str) -> BudgetExceeded:
-    message = str(exc)
+    message = redact(str(exc))
     limit = next((word for word in message.split() if word.endswith('_limit')), None)
     return BudgetExceeded(
         f'step {step!r} stopped the run: {message}. Raise the UsageLimits passed to run() or make the workflow '
@@ -203,7 +204,7 @@ class StepScope:
             attempts=tuple(self.attempts),
             usage=self.usage if self.usage is not None else RunUsage(),
             duration_s=time.perf_counter() - self._start,
-            error=None if exc is None else f'{type(exc).__name__}: {exc}',
+            error=None if exc is None else describe(exc),
             detail=self.detail,
         )
         self.flow.records[self._index] = record
@@ -222,4 +223,4 @@ class StepScope:
         typed = typed_failure(exc, step=self.name, attempts=self.attempts)
         if typed is not None:
             return typed
-        return StepFailed(f'step {self.name!r} failed: {type(exc).__name__}: {exc}', step=self.name)
+        return StepFailed(f'step {self.name!r} failed: {describe(exc)}', step=self.name)

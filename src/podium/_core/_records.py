@@ -73,7 +73,7 @@ class StepRecord:
     duration_s: float = 0.0
     """Wall time of the step, nested steps included."""
     error: str | None = None
-    """`ExceptionClass: message` when the step failed."""
+    """`ExceptionClass: message` when the step failed, secrets in the message redacted."""
     detail: Mapping[str, Scalar] = field(default_factory=dict[str, Scalar])
     """Step-specific facts, such as a loop's iterations and stop reason."""
 

@@ -21,6 +21,7 @@ from pydantic_ai.models import Model, ModelRequestParameters
 from pydantic_ai.models.wrapper import WrapperModel
 from pydantic_ai.settings import ModelSettings
 
+from .._core._redact import describe
 from ._prompt import Prompt
 from ._spans import silent_instrumentation
 
@@ -94,7 +95,7 @@ async def capture_template(
     except _Recorded:
         pass
     except Exception as exc:
-        raise TemplateError(f'the agent failed before its first request: {type(exc).__name__}: {exc}') from exc
+        raise TemplateError(f'the agent failed before its first request: {describe(exc)}') from exc
     if recorder.sent is None:
         raise TemplateError('the agent finished without calling its model')
     messages, settings, parameters = recorder.sent

@@ -11,6 +11,7 @@ import anyio
 from pydantic import ValidationError
 from rich.console import Console
 
+from .._core._redact import describe
 from .._core._step import AnyStep, Step
 from ..evals import (
     CaseFile,
@@ -96,7 +97,7 @@ def _workflow(reference: str, model: str | None) -> AnyStep:
     try:
         workflow = factory(model)
     except Exception as exc:  # a bad model name or a missing API key: say which, and stop
-        raise LoadError(f'{module}:build_workflow({model!r}) failed: {type(exc).__name__}: {exc}') from exc
+        raise LoadError(f'{module}:build_workflow({model!r}) failed: {describe(exc)}') from exc
     if not isinstance(workflow, Step):
         raise LoadError(f'{module}:build_workflow({model!r}) returned a {type(workflow).__name__}, not a podium Step')
     return workflow  # pyright: ignore[reportUnknownVariableType]

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
 from .._core._errors import WorkflowError
+from .._core._redact import redact
 from ._graph import to_mermaid
 from ._load import LoadError, load_step
 
@@ -29,7 +30,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         result = workflow.run_sync(input_value)
     except WorkflowError as exc:
-        print(f'error: {exc}', file=sys.stderr)
+        print(f'error: {redact(str(exc))}', file=sys.stderr)
         for record in exc.records:
             print(f'  {record.name}: {record.status}' + (f' ({record.error})' if record.error else ''), file=sys.stderr)
         return 1
@@ -92,8 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except LoadError as exc:
-        print(f'error: {exc}', file=sys.stderr)
+        print(f'error: {redact(str(exc))}', file=sys.stderr)
         return 2
     except ImportError as exc:  # an optional extra a command needs is not installed; the message names it
-        print(f'error: {exc}', file=sys.stderr)
+        print(f'error: {redact(str(exc))}', file=sys.stderr)
         return 2

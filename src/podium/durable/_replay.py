@@ -24,6 +24,7 @@ from pydantic_ai.usage import RunUsage
 from pydantic_core import to_json, to_jsonable_python
 
 from .._core._records import JSONValue, StepRecord, usage_summary
+from .._core._redact import describe, redact
 from ._errors import ReplayMismatch
 
 __all__ = ('Checkpoint', 'Position', 'RunState', 'active_run', 'checkpoint_step', 'current_position', 'enter')
@@ -152,7 +153,7 @@ def encode(checkpoint: Checkpoint, schemas: dict[type[Any], str | None]) -> dict
         'records': [r.summary() for r in checkpoint.records],
         'usage': usage_summary(checkpoint.usage),
         'error': None if error is None else _encode_error(error),
-        'failure': None if error is None else f'{type(error).__name__}: {error}',
+        'failure': None if error is None else describe(error),
     }
 
 
@@ -161,22 +162,37 @@ def _encode_error(error: Exception) -> bytes:
 
     Exceptions pickle by calling `__init__` with their `args` again, which fails for the many whose constructors
     take other arguments (HTTP errors of model providers among them); class, args and attributes are stored
-    instead, and rebuilt without `__init__`.
+    instead, and rebuilt without `__init__`. Their text is stored redacted: a provider's error body may echo the
+    request, API key included, and the class and status code are what replay classifies by.
     """
     chain: list[tuple[type[BaseException], tuple[Any, ...], dict[str, Any]]] = []
     current: BaseException | None = error
     while current is not None and len(chain) < 8:
-        state = dict(vars(current))
+        args = _redacted(current.args)
+        state = {key: _redacted(value) for key, value in vars(current).items()}
         try:
-            pickle.dumps((type(current), current.args, state))
+            pickle.dumps((type(current), args, state))
         except Exception:  # an attribute that does not pickle: keep the class and the message
             state = {}
-        chain.append((type(current), current.args, state))
+        chain.append((type(current), args, state))
         current = current.__cause__
     try:
         return pickle.dumps(chain)
     except Exception:  # the class itself does not pickle (a local class): keep the message
-        return pickle.dumps([(RuntimeError, (f'{type(error).__name__}: {error}',), {})])
+        return pickle.dumps([(RuntimeError, (describe(error),), {})])
+
+
+def _redacted(value: Any) -> Any:
+    """`value` with its strings redacted, through plain tuples, lists and dicts; other objects as they are."""
+    if isinstance(value, str):
+        return redact(value)
+    if type(value) is tuple:
+        return tuple(_redacted(item) for item in cast('tuple[Any, ...]', value))
+    if type(value) is list:
+        return [_redacted(item) for item in cast('list[Any]', value)]
+    if type(value) is dict:
+        return {key: _redacted(item) for key, item in cast('dict[Any, Any]', value).items()}
+    return value
 
 
 def _decode_error(stored: bytes) -> Exception:
@@ -201,7 +217,7 @@ def decode(
         output, records, usage = pickle.loads(stored['value'])
         error = None if stored.get('error') is None else _decode_error(stored['error'])
     except Exception as exc:  # a class that moved or vanished: the output type of the step changed
-        raise _type_changed(position, run, f'its checkpoint no longer loads ({type(exc).__name__}: {exc})') from exc
+        raise _type_changed(position, run, f'its checkpoint no longer loads ({describe(exc)})') from exc
     if _schema_of(output, schemas) != stored['schema']:
         raise _type_changed(position, run, f'its output type {type(output).__qualname__} changed shape')
     return Checkpoint(output, tuple(records), usage, error)

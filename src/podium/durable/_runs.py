@@ -19,6 +19,7 @@ from dbos import DBOSClient, StepInfo, WorkflowStatus
 from pydantic_ai.messages import ModelResponse
 
 from .._core._records import JSONValue
+from .._core._redact import describe, redact
 from ._approval import WAITING_EVENT, topic_for
 from ._errors import NotWaiting, RunNotFound, StoreUnavailable
 from ._replay import PREFIX, plain
@@ -130,7 +131,7 @@ def _client(db: str | None) -> Generator[DBOSClient]:
         raise
     except Exception as exc:
         if type(exc).__module__.startswith(('sqlalchemy', 'psycopg', 'sqlite3')):
-            raise StoreUnavailable(f'cannot read the run store at {store.display}: {exc}') from exc
+            raise StoreUnavailable(f'cannot read the run store at {store.display}: {redact(str(exc))}') from exc
         raise
     finally:
         client.destroy()
@@ -187,7 +188,7 @@ def _error(client: DBOSClient, status: WorkflowStatus) -> str | None:
     error: object = failed.error
     if isinstance(error, str):  # DBOS could not unpickle it: it carries records of classes this process lacks
         error = _unpickle_leniently(error)
-    return None if error is None else f'{type(error).__name__}: {error}'
+    return None if error is None else describe(error)
 
 
 class _Absent:
@@ -217,7 +218,7 @@ def _unpickle_leniently(encoded: str) -> object:
 
 def _checkpoint(info: StepInfo) -> StepCheckpoint | None:
     name = info['function_name']
-    error = None if info['error'] is None else f'{type(info["error"]).__name__}: {info["error"]}'
+    error = None if info['error'] is None else describe(info['error'])
     output: Any = info['output']
     if name.startswith(f'{PREFIX}step:'):
         stored: dict[str, Any] = output or {}

@@ -13,6 +13,7 @@ from pydantic_evals.reporting.analyses import ConfusionMatrix
 
 from .._core._errors import WorkflowError
 from .._core._records import RunResult, StepRecord
+from .._core._redact import redact
 from ..routers._cost import Prices, usage_cost
 from ._attribution import first_wrong, judged_step, run_order
 from ._cases import InvalidCase
@@ -113,7 +114,7 @@ def _judged(case: ReportCase[Any, Any, Any], tally: _Tally, escalating: str | No
         step, ranked = first_wrong(failed, result, tally.steps)
         failures = [f'{name}: {case.assertions[name].reason or "failed"}' for name in ranked]
     if case.evaluator_failures:
-        errors = '; '.join(f'evaluator {f.name} raised {f.error_message}' for f in case.evaluator_failures)
+        errors = '; '.join(f'evaluator {f.name} raised {redact(f.error_message)}' for f in case.evaluator_failures)
         return CaseResult(status='error', step=step, failures=failures, error=errors, **common)
     return CaseResult(status='failed' if failed else 'passed', step=step, failures=failures, **common)
 
@@ -133,7 +134,7 @@ def _raised(
         step=error.step if error is not None else None,
         expected_route=expected_route,
         route=next((r.route for r in records if r.kind == 'router'), None),
-        error=f'the workflow raised {failure.error_message}',
+        error=f'the workflow raised {redact(failure.error_message)}',
         tags=_tags(failure.metadata),
         escalated=_escalated(records, escalating),
     )

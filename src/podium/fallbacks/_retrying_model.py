@@ -21,6 +21,7 @@ from .._core._classify import is_retryable, mark_exhausted, status_code
 from .._core._errors import ConfigurationError
 from .._core._failures import ModelCircuitOpenError
 from .._core._records import Attempt
+from .._core._redact import describe
 from ._backoff import Backoff
 from ._breaker import CircuitBreaker
 from ._budget import RetryBudget
@@ -197,7 +198,7 @@ class RetryingModel(WrapperModel):
             model_name=self.model_name,
             provider_name=self.system,
             outcome='error',
-            error=f'{type(exc).__name__}: {exc}',
+            error=describe(exc),
             timestamp=started_at,
             duration=timedelta(seconds=duration),
         )

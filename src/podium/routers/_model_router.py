@@ -15,6 +15,7 @@ from typing_extensions import TypeVar
 from .._core._errors import BudgetExceeded, ConfigurationError, NoRoute, StepOutputError, WorkflowError
 from .._core._flow import Flow, StepScope
 from .._core._records import Attempt, RunResult
+from .._core._redact import describe
 from .._core._step import Step, ensure_named
 from ._base import Allow, RouterBase
 from ._calibrate import Calibration, TierOutcome, Trial, calibrate_trials, too_few_cases
@@ -190,7 +191,7 @@ class ModelRouter(RouterBase[InT, OutT]):
         except BudgetExceeded:
             raise
         except Exception as exc:  # a check that cannot judge: the output is not trusted, and the record says why
-            scope.detail[f'error.{tier}'] = f'{type(exc).__name__}: {exc}'
+            scope.detail[f'error.{tier}'] = describe(exc)
             scope.degrade('check_failed')
             return 'check_failed'
         scope.detail[f'score.{tier}'] = round(score, 4)

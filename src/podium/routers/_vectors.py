@@ -11,6 +11,7 @@ from typing import TypeAlias
 from pydantic_ai.embeddings import Embedder
 from pydantic_ai.usage import RunUsage
 
+from .._core._redact import describe
 from ._errors import EmbeddingFailed
 
 __all__ = ('Embedded', 'EmbeddingCache', 'Vector', 'embed_texts', 'model_key', 'similarity')
@@ -65,9 +66,7 @@ async def embed_texts(embedder: Embedder, texts: Sequence[str], *, step: str) ->
     try:
         result = await embedder.embed_query(texts)
     except Exception as exc:  # any provider or client error: the router decides whether it can go on without
-        raise EmbeddingFailed(
-            f'router {step!r}: embedding model {name!r} failed: {type(exc).__name__}: {exc}', step=step
-        ) from exc
+        raise EmbeddingFailed(f'router {step!r}: embedding model {name!r} failed: {describe(exc)}', step=step) from exc
     if len(result.embeddings) != len(texts):
         raise EmbeddingFailed(
             f'router {step!r}: embedding model {name!r} returned {len(result.embeddings)} vectors for {len(texts)} '

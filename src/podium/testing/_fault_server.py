@@ -91,6 +91,9 @@ class ErrorResponse:
     code: str | None = None
     param: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
+    body: Mapping[str, JSON] | None = None
+    """A JSON body to send instead of the error object built from the fields above, for providers and gateways
+    that answer in other shapes or echo the request back."""
 
 
 @dataclass(frozen=True)
@@ -487,8 +490,10 @@ class _Exchange:
                 else:
                     self._send_json(200, self._completion(behaviour))
             case ErrorResponse():
-                error = _error_body(behaviour.message, behaviour.type, behaviour.code, behaviour.param)
-                self._send_json(behaviour.status, error, behaviour.headers)
+                error = behaviour.body
+                if error is None:
+                    error = _error_body(behaviour.message, behaviour.type, behaviour.code, behaviour.param)
+                self._send_json(behaviour.status, dict(error), behaviour.headers)
             case Stall():
                 self._stopping.wait(behaviour.seconds)
             case Slow():

@@ -15,6 +15,8 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from pydantic_core import to_json
 
+from ._redacting import attached_redaction, install_redaction, sdk_provider
+
 if TYPE_CHECKING:
     from contextvars import Token
 
@@ -37,12 +39,19 @@ class Tracing:
         """Whether step outputs go into span attributes. Off by default: outputs may hold personal data."""
         self.agent_run_spans = agent_run_spans
         """Whether lean calls also open Pydantic-AI's `<agent> run` span under their step span."""
+        provider = logfire_instance.config.get_tracer_provider()
         # Spans start on Logfire's tracer directly, as Pydantic-AI's do: `logfire.span` formats a message template
         # and inspects the caller's frame on every call, which costs more than the span itself.
-        self._tracer = logfire_instance.config.get_tracer_provider().get_tracer('podium', version('podium'))
+        self._tracer = provider.get_tracer('podium', version('podium'))
+        self._provider = provider
+        install_redaction(provider)
 
     def run_span(self, workflow: str) -> SpanHandle:
         """Open the root span of a run."""
+        # `logfire.configure()` may have replaced the provider Logfire's proxy stands for since `instrument()`.
+        sdk = sdk_provider(self._provider)
+        if sdk is not None and attached_redaction(sdk) is None:
+            install_redaction(sdk)
         return self._open('podium run', {'logfire.msg': f'podium run {workflow}', 'podium_workflow': workflow})
 
     def step_span(self, name: str, kind: str) -> SpanHandle:
@@ -119,7 +128,8 @@ class _Switch:
     """The process-wide tracing switch.
 
     Tracing is a process concern, like `logfire.configure()` and `Agent.instrument_all()`, which this mirrors;
-    it is the one piece of module state in podium, and runs read it once at start.
+    it is podium's one module-level setting (besides `_redact`'s bounded memo of texts found clean), and runs read
+    it once at start.
     """
 
     tracing: Tracing | None = None
@@ -143,7 +153,8 @@ def instrument(
             when omitted.
         agents: Also instrument Pydantic-AI agents, so their `invoke_agent` and `chat` spans nest under podium's.
         include_content: Put prompts, messages and step outputs into spans. Off by default because Logfire's
-            scrubbing does not reach message content.
+            scrubbing does not reach message content. Secret-looking values are redacted from every span either way
+            (see `install_redaction`).
         agent_run_spans: Give lean calls Pydantic-AI's `<agent> run` span too, between the step span and the
             `chat` span, as `Agent.run` has. Off by default: on the lean path the step span is the agent's run (it
             carries the model, usage and outcome, and the chat span nests under it), and the extra span costs
