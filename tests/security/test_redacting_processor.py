@@ -74,6 +74,25 @@ def test_every_place_a_span_holds_text_is_redacted_before_an_earlier_exporter_se
     assert span.status.description == f'ValueError: {REDACTED_ERROR}'
 
 
+def test_without_attributes_only_events_and_status_are_redacted(
+    provider: TracerProvider, exporter: InMemorySpanExporter
+):
+    """What `podium.instrument()` installs when spans carry no message content; a later full install widens it."""
+    processor = install_redaction(provider, attributes=False)
+
+    failing_span(provider)
+
+    (span,) = exporter.get_finished_spans()
+    assert span.name == f'call with {KEY}'
+    assert (span.attributes or {})['request.headers'] == f'Authorization: Bearer {KEY}'
+    (event,) = span.events
+    assert (event.attributes or {})['exception.message'] == REDACTED_ERROR
+    assert span.status.description == f'ValueError: {REDACTED_ERROR}'
+    assert install_redaction(provider) is processor
+    assert processor.attributes
+    assert install_redaction(provider, attributes=False).attributes  # never narrowed again
+
+
 def test_without_redaction_the_key_reaches_the_exporter(provider: TracerProvider, exporter: InMemorySpanExporter):
     failing_span(provider)
 

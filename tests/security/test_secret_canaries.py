@@ -28,7 +28,7 @@ from pydantic_ai.providers.openai import OpenAIProvider
 import podium
 from podium import AllModelsFailed, ProviderAuthError, RunResult, StepFailed, StepRecord, WorkflowError
 from podium.fallbacks import RetryingModel, VirtualClock, fallback, without_sdk_retries
-from podium.testing import Behaviour, FaultServer, Reply
+from podium.testing import Behaviour, FaultServer, Reply, ScriptedModel
 from podium.testing._fault_server import ErrorResponse
 
 pytestmark = pytest.mark.anyio
@@ -297,3 +297,22 @@ def test_a_provider_configured_after_instrument_is_redacted_too():
     assert [line.split()[:2] for line in lines] == [['podium', 'step'], ['podium', 'run']]
     assert 'Incorrect API key provided: [REDACTED]' in done.stdout
     assert CANARY not in done.stdout
+
+
+async def test_a_routers_reason_quoting_a_key_is_redacted_in_its_span(spans: InMemorySpanExporter):
+    """A router's reason is model output, which may quote the message; it is a span attribute even without content."""
+    decision = {'route': 'billing', 'confidence': 0.9, 'reason': f'the customer pasted their key {API_KEY}'}
+    desk = podium.Router(
+        {
+            'billing': podium.Route(podium.step(str.upper, name='billing'), 'billing questions'),
+            'other': podium.Route(podium.step(str.lower, name='other'), 'anything else'),
+        },
+        fallback='other',
+        model=ScriptedModel(default=decision),
+    )
+
+    await desk.run(PROMPT)
+
+    [step] = [s for s in spans.get_finished_spans() if (s.attributes or {}).get('podium_step') == 'router']
+    assert (step.attributes or {})['podium.reason'] == 'the customer pasted their key [REDACTED]'
+    assert leaks_in_spans(spans.get_finished_spans()) == []

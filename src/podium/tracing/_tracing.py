@@ -15,6 +15,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from pydantic_core import to_json
 
+from .._core._redact import redact
 from ._redacting import attached_redaction, install_redaction, sdk_provider
 
 if TYPE_CHECKING:
@@ -44,14 +45,14 @@ class Tracing:
         # and inspects the caller's frame on every call, which costs more than the span itself.
         self._tracer = provider.get_tracer('podium', version('podium'))
         self._provider = provider
-        install_redaction(provider)
+        install_redaction(provider, attributes=include_content)
 
     def run_span(self, workflow: str) -> SpanHandle:
         """Open the root span of a run."""
         # `logfire.configure()` may have replaced the provider Logfire's proxy stands for since `instrument()`.
         sdk = sdk_provider(self._provider)
         if sdk is not None and attached_redaction(sdk) is None:
-            install_redaction(sdk)
+            install_redaction(sdk, attributes=self.include_content)
         return self._open('podium run', {'logfire.msg': f'podium run {workflow}', 'podium_workflow': workflow})
 
     def step_span(self, name: str, kind: str) -> SpanHandle:
@@ -81,7 +82,9 @@ class SpanHandle:
         for key in ('route', 'confidence', 'reason', 'fallback_reason', 'model', 'path'):
             value = getattr(record, key)
             if value is not None:
-                attributes[f'podium.{key}'] = value
+                # A router's reason is model output, which may quote the input: redacted here, where it is known to
+                # be text, since the span processor checks attributes only when content capture is on.
+                attributes[f'podium.{key}'] = redact(value) if type(value) is str else value
         if record.attempts:
             attributes['podium.attempts'] = len(record.attempts)
             attributes['podium.attempt_errors'] = [a.error or 'ok' for a in record.attempts]
@@ -91,7 +94,7 @@ class SpanHandle:
             attributes['podium.attempt_waits_s'] = [a.waited_s for a in record.attempts]
             attributes['podium.attempt_durations_s'] = [a.duration_s for a in record.attempts]
         for key, value in record.detail.items():
-            attributes[f'podium.detail.{key}'] = value
+            attributes[f'podium.detail.{key}'] = redact(value) if type(value) is str else value
         usage = record.usage
         if usage.requests:
             attributes['podium.usage.requests'] = usage.requests
