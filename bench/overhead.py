@@ -21,8 +21,6 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable
 
-from pydantic_ai.agent import WrapperAgent
-
 from bench._w1.pai_raw import make_agents
 from bench._w1.podium_default import build_workflow, checked_runner
 from bench._w1.workload import INPUTS, Answer, check, step_prompt
@@ -43,7 +41,7 @@ async def systems() -> dict[str, RunOne]:
 
     return {
         PLAIN: plain,
-        AGENT_PATH: await checked_runner(build_workflow(WrapperAgent(router), chains, lean=False), 'agent'),
+        AGENT_PATH: await checked_runner(build_workflow(router, chains, lean=False), 'agent'),
         LEAN: await checked_runner(build_workflow(router, chains), 'lean'),
     }
 

@@ -45,7 +45,7 @@ def build_workflow(
 ) -> podium.Step[str, Answer]:
     """W1 on podium over ``pai_raw``'s agents: the router agent's decision picks the route's chain."""
     routes = {route: chain(route, chains[route], lean=lean) for route in ROUTES}
-    return podium.Router(routes, fallback='tech', agent=router, name='router')  # type: ignore[arg-type]
+    return podium.Router(routes, fallback='tech', agent=router, name='router', lean=lean)  # type: ignore[arg-type]
 
 
 async def run(workflow: podium.Step[str, Answer], text: str) -> podium.RunResult[Answer]:
@@ -64,9 +64,10 @@ async def checked_runner(workflow: podium.Step[str, Answer], path: str) -> RunOn
     for text in INPUTS:
         await run(workflow, text)
     for text in INPUTS:
-        taken = {r.path for r in (await run(workflow, text)).steps if r.kind == 'agent'}
+        taken = {r.path for r in (await run(workflow, text)).steps if r.kind in ('agent', 'router')}
         if taken != {path}:
-            raise RuntimeError(f'expected every chain step on the {path} path, got {sorted(map(str, taken))}')
+            got = sorted(map(str, taken))
+            raise RuntimeError(f'expected the router and every chain step on the {path} path, got {got}')
 
     async def run_one(text: str) -> Answer:
         return (await run(workflow, text)).output

@@ -202,3 +202,15 @@ async def test_routers_nest_and_chain():
         ('refund', None),
         ('shout', None),
     ]
+
+
+@pytest.mark.parametrize(('lean', 'path'), [(None, 'lean'), (False, 'agent')])
+async def test_lean_false_sends_the_router_agent_through_agent_run(lean: bool | None, path: str):
+    model = ScriptedModel(default={'route': 'tech', 'confidence': 0.8})
+    router = desk(model, [], lean=lean)
+
+    await router.run('warm up')  # the lean path captures its request on the first call
+    result = await router.run('the app crashes')
+
+    record = result.record('router')
+    assert (record.route, record.path) == ('tech', path)

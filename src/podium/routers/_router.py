@@ -15,7 +15,7 @@ from typing_extensions import TypeVar
 from .._core._errors import ConfigurationError
 from .._core._flow import Flow
 from .._core._step import Step, ensure_named
-from ..agents._agent_step import call_agent
+from ..agents._agent_step import Lean, call_agent
 from ..agents._prompt import Prompt, render_prompt
 from ._base import Allow, Route, RouterBase
 
@@ -65,6 +65,7 @@ class Router(RouterBase[InT, OutT]):
         allow: Allow | None = None,
         deps: Callable[[Any], object] | None = None,
         name: str = 'router',
+        lean: Lean = None,
     ) -> None:
         super().__init__(routes, fallback=fallback, allow=allow, name=ensure_named(name, 'router'))
         if not 0.0 <= min_confidence <= 1.0:
@@ -76,6 +77,8 @@ class Router(RouterBase[InT, OutT]):
         self.min_confidence = min_confidence
         self.prompt = prompt
         self.deps = deps
+        self.lean: Lean = lean
+        """`None`: the router agent takes the lean path when it is provably equivalent; `False`: always `Agent.run`."""
         if agent is None:
             route_type: Any = Literal[tuple(self.steps)]
             agent = Agent(
@@ -91,7 +94,9 @@ class Router(RouterBase[InT, OutT]):
             prompt = render_prompt(input) if self.prompt is None else self.prompt(input)
             deps = flow.deps if self.deps is None else self.deps(flow.deps)
             try:
-                call = await call_agent(self.agent, prompt, flow, step=self.name, deps=deps, scope=scope)
+                call = await call_agent(
+                    self.agent, prompt, flow, step=self.name, deps=deps, lean=self.lean, scope=scope
+                )
             except UnexpectedModelBehavior as exc:
                 # Output that stayed invalid through the agent's own retries: an invented route lands here.
                 scope.detail['error'] = type(exc).__name__
