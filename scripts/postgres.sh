@@ -10,6 +10,8 @@
 # is reused. Under root the server runs as the `postgres` user, as initdb refuses root. Durability is
 # switched off (fsync, synchronous_commit): the cluster holds test data only.
 set -euo pipefail
+# runuser, and Debian's PostgreSQL tools, live in sbin, which a non-login shell's PATH may lack.
+export PATH=$PATH:/usr/sbin:/sbin
 
 PGDIR=${PODIUM_PG_DIR:-/tmp/podium-pg}
 DATA=$PGDIR/data
