@@ -75,10 +75,10 @@ def test_compare_lists_what_regressed_and_what_improved():
     assert diff.model_dump(exclude_none=True) == snapshot(
         {
             'metrics': [
-                {'name': 'pass rate', 'before': 0.75, 'after': 0.75},
-                {'name': 'router accuracy', 'before': 0.6666666666666666, 'after': 1.0},
-                {'name': 'desk pass rate', 'before': 0.6666666666666666, 'after': 1.0},
-                {'name': 'tech_triage pass rate', 'after': 0.0},
+                {'name': 'pass rate', 'before': 0.75, 'after': 0.75, 'higher_is_better': True},
+                {'name': 'router accuracy', 'before': 0.6666666666666666, 'after': 1.0, 'higher_is_better': True},
+                {'name': 'desk pass rate', 'before': 0.6666666666666666, 'after': 1.0, 'higher_is_better': True},
+                {'name': 'tech_triage pass rate', 'after': 0.0, 'higher_is_better': True},
             ],
             'regressed': [{'name': 'c', 'before': 'passed', 'after': 'error', 'step': 'tech_triage'}],
             'improved': [{'name': 'b', 'before': 'failed', 'after': 'passed', 'step': 'desk'}],
@@ -174,3 +174,32 @@ Removed cases (1)
 │ gone │ passed │ -     │      │
 └──────┴────────┴───────┴──────┘\
 """)
+
+
+def test_compare_shows_a_cascades_rates_and_which_way_is_better():
+    cascade = BEFORE.model_copy(
+        update={
+            'strong_tier': 'strong',
+            'cost_vs_strong': 0.40,
+            'quality_vs_strong': 0.98,
+            'results': [r.model_copy(update={'escalated': i == 0}) for i, r in enumerate(BEFORE.results)],
+        }
+    )
+    cheaper = cascade.model_copy(
+        update={
+            'cost_vs_strong': 0.30,
+            'quality_vs_strong': 0.95,
+            'results': [r.model_copy(update={'escalated': i < 2}) for i, r in enumerate(BEFORE.results)],
+        }
+    )
+
+    metrics = {m.name: m for m in compare_reports(cascade, cheaper).metrics}
+
+    assert {
+        name: (m.before, m.after, m.improved) for name, m in metrics.items() if 'strong' in name or 'escal' in name
+    } == {
+        'escalation rate': (0.25, 0.5, False),
+        'cost vs strong': (0.40, 0.30, True),
+        'quality vs strong': (0.98, 0.95, False),
+    }
+    assert 'escalation rate' not in {m.name for m in compare_reports(BEFORE, AFTER).metrics}

@@ -29,11 +29,21 @@ class MetricChange(BaseModel):
     name: str
     before: float | None
     after: float | None
+    higher_is_better: bool = True
+    """False for rates a change should bring down: escalations, cost against the strong model."""
 
     @property
     def delta(self) -> float | None:
         """`after - before`, when both exist."""
         return None if self.before is None or self.after is None else self.after - self.before
+
+    @property
+    def improved(self) -> bool | None:
+        """Whether the change is for the better; `None` when the rate did not move or either report lacks it."""
+        delta = self.delta
+        if not delta:
+            return None
+        return (delta > 0) == self.higher_is_better
 
 
 class ReportDiff(BaseModel):
@@ -65,6 +75,14 @@ def compare_reports(old: WorkflowReport, new: WorkflowReport) -> ReportDiff:
                 after=after.rate if after is not None else None,
             )
         )
+    # A model cascade's rates, when either report has them: a cheaper mix at the same quality is the point.
+    for name, before, after, higher_is_better in (
+        ('escalation rate', old.escalation_rate, new.escalation_rate, False),
+        ('cost vs strong', old.cost_vs_strong, new.cost_vs_strong, False),
+        ('quality vs strong', old.quality_vs_strong, new.quality_vs_strong, True),
+    ):
+        if before is not None or after is not None:
+            metrics.append(MetricChange(name=name, before=before, after=after, higher_is_better=higher_is_better))
     old_results = {r.name: r for r in old.results}
     new_results = {r.name: r for r in new.results}
     regressed: list[CaseChange] = []

@@ -171,8 +171,8 @@ def render_diff(diff: ReportDiff) -> RenderableType:
     for metric in diff.metrics:
         delta = metric.delta
         change = Text('n/a' if delta is None else f'{delta:+.1%}')
-        if delta:
-            change.stylize('green' if delta > 0 else 'red')
+        if metric.improved is not None:
+            change.stylize('green' if metric.improved else 'red')
         metrics.add_row(metric.name, _rate(metric.before), _rate(metric.after), change)
     parts: list[RenderableType] = [metrics]
     for title, changes, style in (
