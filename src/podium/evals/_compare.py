@@ -76,13 +76,13 @@ def compare_reports(old: WorkflowReport, new: WorkflowReport) -> ReportDiff:
             )
         )
     # A model cascade's rates, when either report has them: a cheaper mix at the same quality is the point.
-    for name, before, after, higher_is_better in (
+    for name, was, now, higher_is_better in (
         ('escalation rate', old.escalation_rate, new.escalation_rate, False),
         ('cost vs strong', old.cost_vs_strong, new.cost_vs_strong, False),
         ('quality vs strong', old.quality_vs_strong, new.quality_vs_strong, True),
     ):
-        if before is not None or after is not None:
-            metrics.append(MetricChange(name=name, before=before, after=after, higher_is_better=higher_is_better))
+        if was is not None or now is not None:
+            metrics.append(MetricChange(name=name, before=was, after=now, higher_is_better=higher_is_better))
     old_results = {r.name: r for r in old.results}
     new_results = {r.name: r for r in new.results}
     regressed: list[CaseChange] = []
