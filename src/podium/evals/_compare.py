@@ -75,14 +75,7 @@ def compare_reports(old: WorkflowReport, new: WorkflowReport) -> ReportDiff:
                 after=after.rate if after is not None else None,
             )
         )
-    # A model cascade's rates, when either report has them: a cheaper mix at the same quality is the point.
-    for name, was, now, higher_is_better in (
-        ('escalation rate', old.escalation_rate, new.escalation_rate, False),
-        ('cost vs strong', old.cost_vs_strong, new.cost_vs_strong, False),
-        ('quality vs strong', old.quality_vs_strong, new.quality_vs_strong, True),
-    ):
-        if was is not None or now is not None:
-            metrics.append(MetricChange(name=name, before=was, after=now, higher_is_better=higher_is_better))
+    metrics += _cascade_metrics(old, new)
     old_results = {r.name: r for r in old.results}
     new_results = {r.name: r for r in new.results}
     regressed: list[CaseChange] = []
@@ -108,3 +101,17 @@ def compare_reports(old: WorkflowReport, new: WorkflowReport) -> ReportDiff:
             CaseChange(name=n, before=r.status, after=None) for n, r in old_results.items() if n not in new_results
         ],
     )
+
+
+def _cascade_metrics(old: WorkflowReport, new: WorkflowReport) -> list[MetricChange]:
+    """A model cascade's rates, where either report has them: a cheaper mix at the same quality is the point."""
+    rates = (
+        ('escalation rate', old.escalation_rate, new.escalation_rate, False),
+        ('cost vs strong', old.cost_vs_strong, new.cost_vs_strong, False),
+        ('quality vs strong', old.quality_vs_strong, new.quality_vs_strong, True),
+    )
+    return [
+        MetricChange(name=name, before=before, after=after, higher_is_better=higher_is_better)
+        for name, before, after, higher_is_better in rates
+        if before is not None or after is not None
+    ]
