@@ -32,33 +32,29 @@ def anyio_backend() -> str:
     return 'asyncio'
 
 
-def tracing_into(exporter: TestExporter, *, agent_run_spans: bool) -> None:
+def tracing(*, agent_run_spans: bool) -> Iterator[TestExporter]:
+    """Tracing on, with message content, into memory, for as long as the generator runs."""
+    exporter = TestExporter()
     instance = logfire.configure(
         local=True, send_to_logfire=False, console=False, additional_span_processors=[SimpleSpanProcessor(exporter)]
     )
     podium.instrument(instance, include_content=True, agent_run_spans=agent_run_spans)
+    try:
+        yield exporter
+    finally:
+        podium.uninstrument()
 
 
 @pytest.fixture
 def exporter() -> Iterator[TestExporter]:
-    """Tracing on, with message content and the agents' run spans, into memory."""
-    exporter = TestExporter()
-    tracing_into(exporter, agent_run_spans=True)
-    try:
-        yield exporter
-    finally:
-        podium.uninstrument()
+    """With the agents' run spans: the layout `Agent.run` leaves."""
+    yield from tracing(agent_run_spans=True)
 
 
 @pytest.fixture
 def compact_exporter() -> Iterator[TestExporter]:
-    """Tracing on with the default layout, with message content, into memory."""
-    exporter = TestExporter()
-    tracing_into(exporter, agent_run_spans=False)
-    try:
-        yield exporter
-    finally:
-        podium.uninstrument()
+    """With the default layout."""
+    yield from tracing(agent_run_spans=False)
 
 
 class Answer(BaseModel):
