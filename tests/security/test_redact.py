@@ -7,8 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic_ai.exceptions import ModelHTTPError
 
-from podium import StepFailed
+from podium import ConfigurationError, PodiumError, StepFailed
 from podium._core._redact import _PATTERN, MARKER, _replace, describe, redact
+from podium.durable import StoreUnavailable
 
 OPENAI_KEY = 'sk-proj-CANARYa1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6'
 
@@ -116,6 +117,13 @@ def test_a_workflow_error_never_carries_a_secret_in_its_message():
     error = StepFailed(f'step failed: {OPENAI_KEY}', step='s')
 
     assert (error.message, str(error)) == ('step failed: [REDACTED]', 'step failed: [REDACTED]')
+
+
+@pytest.mark.parametrize('error_type', [ConfigurationError, StoreUnavailable, PodiumError])
+def test_every_podium_error_redacts_its_message(error_type: type[PodiumError]):
+    error = error_type(f'cannot open the run store: password authentication failed, key {OPENAI_KEY}')
+
+    assert str(error) == 'cannot open the run store: password authentication failed, key [REDACTED]'
 
 
 @pytest.mark.parametrize('text', [text for text, _ in FORMS] + list(SECRETS.values()))

@@ -41,7 +41,14 @@ __all__ = (
 
 
 class PodiumError(Exception):
-    """Base class of every error podium raises."""
+    """Base class of every error podium raises.
+
+    Secrets in its message (API keys, tokens, passwords) read `[REDACTED]`: podium's errors are printed, logged and
+    traced, and may quote a provider's error, which may echo the request.
+    """
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(redact(arg) if isinstance(arg, str) else arg for arg in args))
 
 
 class ConfigurationError(PodiumError, ValueError):
@@ -51,9 +58,7 @@ class ConfigurationError(PodiumError, ValueError):
 class WorkflowError(PodiumError, RuntimeError):
     """Raised when a run cannot produce its output.
 
-    It carries the records of every step that ran, so nothing that happened before the failure is lost. Secrets in
-    its message (API keys, tokens, passwords) read `[REDACTED]`: it is printed, logged and traced, and may quote a
-    provider's error.
+    It carries the records of every step that ran, so nothing that happened before the failure is lost.
     """
 
     step: str | None
@@ -64,9 +69,9 @@ class WorkflowError(PodiumError, RuntimeError):
     """Usage of the whole run up to the failure; set when the error leaves `Step.run`."""
 
     def __init__(self, message: str, *, step: str | None = None) -> None:
-        message = redact(message)
         super().__init__(message)
-        self.message = message
+        self.message: str = self.args[0]
+        """The message, redacted."""
         self.step = step
         self.records = ()
         self.usage = None

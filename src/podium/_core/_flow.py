@@ -14,7 +14,7 @@ from pydantic_ai.usage import RunUsage, UsageLimits
 from ._classify import typed_failure
 from ._errors import BudgetExceeded, StepFailed, WorkflowError
 from ._records import Attempt, Scalar, StepRecord, StepStatus
-from ._redact import describe, redact
+from ._redact import describe
 
 if TYPE_CHECKING:
     from ..tracing._tracing import SpanHandle, Tracing
@@ -111,7 +111,7 @@ class Flow:
 
 
 def _budget_error(exc: UsageLimitExceeded, step: str) -> BudgetExceeded:
-    message = redact(str(exc))
+    message = str(exc)  # redacted with the error it becomes part of
     limit = next((word for word in message.split() if word.endswith('_limit')), None)
     return BudgetExceeded(
         f'step {step!r} stopped the run: {message}. Raise the UsageLimits passed to run() or make the workflow '

@@ -19,7 +19,6 @@ from pydantic_core import to_jsonable_python
 
 from .._core._errors import PodiumError, WorkflowError
 from .._core._records import usage_summary
-from .._core._redact import redact
 from .._core._step import Step
 from ._load import LoadError, load_object
 
@@ -149,10 +148,10 @@ def _run_durable(args: argparse.Namespace) -> int:
     try:
         result = anyio.run(main)
     except WorkflowError as exc:
-        print(f'error: {redact(str(exc))}', file=sys.stderr)
+        print(f'error: {exc}', file=sys.stderr)
         return 1
     except PodiumError as exc:
-        print(f'error: {redact(str(exc))}', file=sys.stderr)
+        print(f'error: {exc}', file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps({'run_id': result.run_id, **result.summary()}, indent=2))
@@ -186,7 +185,7 @@ def _guarded(fn: Callable[[], int]) -> int:
     try:
         return fn()
     except PodiumError as exc:
-        print(f'error: {redact(str(exc))}', file=sys.stderr)
+        print(f'error: {exc}', file=sys.stderr)
         return 2
 
 

@@ -30,7 +30,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         result = workflow.run_sync(input_value)
     except WorkflowError as exc:
-        print(f'error: {redact(str(exc))}', file=sys.stderr)
+        print(f'error: {exc}', file=sys.stderr)
         for record in exc.records:
             print(f'  {record.name}: {record.status}' + (f' ({record.error})' if record.error else ''), file=sys.stderr)
         return 1

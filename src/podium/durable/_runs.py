@@ -19,7 +19,7 @@ from dbos import DBOSClient, StepInfo, WorkflowStatus
 from pydantic_ai.messages import ModelResponse
 
 from .._core._records import JSONValue
-from .._core._redact import describe, redact
+from .._core._redact import describe
 from ._approval import WAITING_EVENT, topic_for
 from ._errors import NotWaiting, RunNotFound, StoreUnavailable
 from ._replay import PREFIX, plain
@@ -131,7 +131,7 @@ def _client(db: str | None) -> Generator[DBOSClient]:
         raise
     except Exception as exc:
         if type(exc).__module__.startswith(('sqlalchemy', 'psycopg', 'sqlite3')):
-            raise StoreUnavailable(f'cannot read the run store at {store.display}: {redact(str(exc))}') from exc
+            raise StoreUnavailable(f'cannot read the run store at {store.display}: {exc}') from exc
         raise
     finally:
         client.destroy()

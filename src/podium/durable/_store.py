@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from dbos import DBOS, DBOSClient, DBOSConfig
 
 from .._core._errors import ConfigurationError
-from .._core._redact import redact
 from ._errors import StoreUnavailable
 
 __all__ = ('APP_VERSION', 'DB_ENV', 'DEFAULT_DB', 'Store')
@@ -166,7 +165,7 @@ def _check_sqlite(path: Path, *, create: bool) -> None:
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         conn.close()
     except sqlite3.DatabaseError as exc:
-        raise _corrupt(path, redact(str(exc))) from exc
+        raise _corrupt(path, str(exc)) from exc
     if status != 'ok':
         raise _corrupt(path, f'integrity check says {status!r}')
     if not create and 'workflow_status' not in tables:
@@ -199,5 +198,5 @@ def _hide(url: str) -> str:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = redact(str(exc)).strip()
+    text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
