@@ -10,19 +10,15 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import logfire
 import pytest
 from inline_snapshot import snapshot
-from logfire.testing import TestExporter
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from pydantic import BaseModel
 from pydantic_ai import Agent
 from pydantic_ai.output import PromptedOutput
 
 import podium
-from podium.testing import ScriptedModel
-from podium.testing._spans import render_span_tree
+from podium.testing import ScriptedModel, TraceCapture, capture_trace, render_span_tree
 
 pytestmark = pytest.mark.anyio
 
@@ -32,29 +28,18 @@ def anyio_backend() -> str:
     return 'asyncio'
 
 
-def tracing(*, agent_run_spans: bool) -> Iterator[TestExporter]:
-    """Tracing on, with message content, into memory, for as long as the generator runs."""
-    exporter = TestExporter()
-    instance = logfire.configure(
-        local=True, send_to_logfire=False, console=False, additional_span_processors=[SimpleSpanProcessor(exporter)]
-    )
-    podium.instrument(instance, include_content=True, agent_run_spans=agent_run_spans)
-    try:
-        yield exporter
-    finally:
-        podium.uninstrument()
+@pytest.fixture
+def exporter() -> Iterator[TraceCapture]:
+    """Tracing on, with message content and the agents' run spans: the layout `Agent.run` leaves."""
+    with capture_trace(include_content=True, agent_run_spans=True) as capture:
+        yield capture
 
 
 @pytest.fixture
-def exporter() -> Iterator[TestExporter]:
-    """With the agents' run spans: the layout `Agent.run` leaves."""
-    yield from tracing(agent_run_spans=True)
-
-
-@pytest.fixture
-def compact_exporter() -> Iterator[TestExporter]:
-    """With the default layout."""
-    yield from tracing(agent_run_spans=False)
+def compact_exporter() -> Iterator[TraceCapture]:
+    """Tracing on, with message content, in the default layout."""
+    with capture_trace(include_content=True) as capture:
+        yield capture
 
 
 class Answer(BaseModel):
@@ -64,9 +49,9 @@ class Answer(BaseModel):
 IDS = re.compile(r'pyd_ai_[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}')
 
 
-def finished(exporter: TestExporter) -> list[ReadableSpan]:
-    spans = [s for s in exporter.exported_spans if (s.attributes or {}).get('logfire.span_type') != 'pending_span']
-    exporter.clear()
+def finished(capture: TraceCapture) -> list[ReadableSpan]:
+    spans = capture.spans()
+    capture.clear()
     return spans
 
 
@@ -79,7 +64,7 @@ def described(spans: list[ReadableSpan]) -> list[tuple[str, dict[str, Any]]]:
 
 
 async def traced_run(
-    exporter: TestExporter, *, lean: bool, answers: list[Any], output_type: Any = Answer, default: Any = None
+    exporter: TraceCapture, *, lean: bool, answers: list[Any], output_type: Any = Answer, default: Any = None
 ) -> list[ReadableSpan]:
     default = Answer(text='ok') if default is None else default
     model = ScriptedModel(responses=[default, *answers], default=default, model_name='m')
@@ -97,7 +82,7 @@ async def traced_run(
     ids=['tool', 'prompted', 'text'],
 )
 async def test_a_lean_call_leaves_the_agents_spans_with_the_agents_attributes(
-    exporter: TestExporter, output_type: Any, default: Any
+    exporter: TraceCapture, output_type: Any, default: Any
 ):
     lean = described(await traced_run(exporter, lean=True, answers=[], output_type=output_type, default=default))
     agent = described(await traced_run(exporter, lean=False, answers=[], output_type=output_type, default=default))
@@ -115,7 +100,7 @@ async def test_a_lean_call_leaves_the_agents_spans_with_the_agents_attributes(
     ids=['tool', 'prompted', 'text'],
 )
 async def test_by_default_the_step_span_stands_in_for_the_agents_run_span(
-    compact_exporter: TestExporter, output_type: Any, default: Any
+    compact_exporter: TraceCapture, output_type: Any, default: Any
 ):
     exporter = compact_exporter
     lean_spans = await traced_run(exporter, lean=True, answers=[], output_type=output_type, default=default)
@@ -133,7 +118,7 @@ async def test_by_default_the_step_span_stands_in_for_the_agents_run_span(
     assert chat.parent.span_id == step.context.span_id
 
 
-async def test_the_capture_leaves_no_spans(compact_exporter: TestExporter):
+async def test_the_capture_leaves_no_spans(compact_exporter: TraceCapture):
     agent = Agent(ScriptedModel(default=Answer(text='ok'), model_name='m'), output_type=Answer, name='answerer')
 
     await podium.agent(agent).run('hello')
@@ -145,7 +130,7 @@ podium run answerer (status=ok usage.requests=1)
 """)
 
 
-async def test_a_handed_off_call_nests_the_agents_run_under_the_lean_one(exporter: TestExporter):
+async def test_a_handed_off_call_nests_the_agents_run_under_the_lean_one(exporter: TraceCapture):
     spans = await traced_run(exporter, lean=True, answers=[{'wrong': 'shape'}, Answer(text='fixed')])
 
     # The first request was sent once, by the lean call; inside the agent's run it is replayed, not resent.

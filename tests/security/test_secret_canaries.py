@@ -14,10 +14,8 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import logfire
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic_ai import Agent
 from pydantic_ai.models import Model
@@ -28,7 +26,7 @@ from pydantic_ai.providers.openai import OpenAIProvider
 import podium
 from podium import AllModelsFailed, ProviderAuthError, RunResult, StepFailed, StepRecord, WorkflowError
 from podium.fallbacks import RetryingModel, VirtualClock, fallback, without_sdk_retries
-from podium.testing import Behaviour, FaultServer, Reply, ScriptedModel
+from podium.testing import Behaviour, FaultServer, Reply, ScriptedModel, capture_trace
 from podium.testing._fault_server import ErrorResponse
 
 pytestmark = pytest.mark.anyio
@@ -74,32 +72,18 @@ def anyio_backend() -> str:
     return 'asyncio'
 
 
-def capture(*, include_content: bool) -> Iterator[InMemorySpanExporter]:
-    """Tracing into memory, with Logfire's own scrubbing off: what is checked is podium's redaction alone."""
-    exporter = InMemorySpanExporter()
-    instance = logfire.configure(
-        local=True,
-        send_to_logfire=False,
-        console=False,
-        scrubbing=False,
-        additional_span_processors=[SimpleSpanProcessor(exporter)],
-    )
-    podium.instrument(instance, include_content=include_content)
-    try:
-        yield exporter
-    finally:
-        podium.uninstrument()
-
-
 @pytest.fixture
 def spans() -> Iterator[InMemorySpanExporter]:
-    yield from capture(include_content=False)
+    """Tracing into memory, with Logfire's own scrubbing off: what is checked is podium's redaction alone."""
+    with capture_trace(scrubbing=False) as capture:
+        yield capture.exporter  # everything exported, Logfire's pending-span markers included
 
 
 @pytest.fixture
 def spans_with_content() -> Iterator[InMemorySpanExporter]:
     """Message content in spans: the documented opt-in."""
-    yield from capture(include_content=True)
+    with capture_trace(include_content=True, scrubbing=False) as capture:
+        yield capture.exporter
 
 
 @pytest.fixture

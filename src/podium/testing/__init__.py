@@ -6,7 +6,7 @@ The pytest plugin (registered by installing podium) adds the `podium_trace` and 
 from ..routers._hashing import HashingEmbeddingModel
 from ._fault_server import Behaviour, Fault, FaultServer, RecordedRequest, Reply, ToolCall
 from ._scripted import Answer, ScriptedModel, ScriptError, latest_prompt
-from ._spans import TraceCapture, render_span_tree
+from ._spans import TraceCapture, capture_trace, render_span_tree
 
 __all__ = (
     'Answer',
@@ -20,6 +20,7 @@ __all__ = (
     'ScriptedModel',
     'ToolCall',
     'TraceCapture',
+    'capture_trace',
     'latest_prompt',
     'render_span_tree',
 )

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import logfire
 import pytest
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from ..tracing._tracing import instrument, uninstrument
 from ._fault_server import FaultServer
-from ._spans import TraceCapture
+from ._spans import TraceCapture, capture_trace
 
 __all__ = ('fault_server', 'podium_trace')
 
@@ -19,18 +15,8 @@ __all__ = ('fault_server', 'podium_trace')
 @pytest.fixture
 def podium_trace() -> Iterator[TraceCapture]:
     """Turn podium tracing (and Pydantic-AI's agent spans) on for one test, into memory only."""
-    exporter = InMemorySpanExporter()
-    instance = logfire.configure(
-        local=True,
-        send_to_logfire=False,
-        console=False,
-        additional_span_processors=[SimpleSpanProcessor(exporter)],
-    )
-    instrument(instance)
-    try:
-        yield TraceCapture(exporter)
-    finally:
-        uninstrument()
+    with capture_trace() as capture:
+        yield capture
 
 
 @pytest.fixture
