@@ -9,6 +9,7 @@ from ._core._errors import (
     ConfigurationError,
     LoopLimitReached,
     NoRoute,
+    OutputNotAvailable,
     PodiumError,
     StepFailed,
     StepInputError,
@@ -25,12 +26,14 @@ from ._core._failures import (
     Refused,
     StepTimeout,
 )
-from ._core._flow import Flow
+from ._core._flow import Flow, StepScope
 from ._core._function import FunctionStep, step
+from ._core._hooks import RunHook
 from ._core._records import Attempt, RunResult, StepRecord
 from ._core._step import Chain, Step
+from ._core._traits import StepInfo, StepKind
 from .agents import AgentStep, agent
-from .chains import LoopResult, branch, loop, map_each, parallel
+from .chains import LoopResult, branch, loop, map_each, parallel, with_input
 from .routers import (
     EmbeddingFailed,
     ModelRouter,
@@ -61,6 +64,7 @@ __all__ = (
     'LoopResult',
     'ModelRouter',
     'NoRoute',
+    'OutputNotAvailable',
     'PodiumError',
     'PriceUnknown',
     'ProviderAuthError',
@@ -69,13 +73,17 @@ __all__ = (
     'RouteDecision',
     'Router',
     'RuleRouter',
+    'RunHook',
     'RunResult',
     'SemanticRouter',
     'Step',
     'StepFailed',
+    'StepInfo',
     'StepInputError',
+    'StepKind',
     'StepOutputError',
     'StepRecord',
+    'StepScope',
     'StepTimeout',
     'WorkflowError',
     'WorkflowTimeout',
@@ -88,4 +96,5 @@ __all__ = (
     'parallel',
     'step',
     'uninstrument',
+    'with_input',
 )

@@ -46,7 +46,7 @@ async def test_the_first_failure_cancels_the_others_and_fails_the_step():
 
     assert 'end slow' not in log
     statuses = {r.name: r.status for r in caught.value.records}
-    assert statuses == {'slow': 'failed', 'boom': 'failed'}
+    assert statuses == {'parallel(slow, boom)': 'failed', 'slow': 'failed', 'boom': 'failed'}
 
 
 async def test_map_each_keeps_input_order_and_bounds_concurrency():

@@ -10,9 +10,7 @@ from pathlib import Path
 import pytest
 
 FIXTURE = Path(__file__).parent / 'chain_types.py'
-MISTYPED_LINE = next(
-    i for i, line in enumerate(FIXTURE.read_text().splitlines(), 1) if line.endswith('# MISTYPED: Facts is not Plan')
-)
+MISTYPED_LINES = [i for i, line in enumerate(FIXTURE.read_text().splitlines(), 1) if '# MISTYPED:' in line]
 
 
 def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
@@ -20,19 +18,17 @@ def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.timeout(300)
-def test_pyright_reports_only_the_mistyped_chain():
+def test_pyright_reports_only_the_mistyped_lines():
     proc = _run([sys.executable, '-m', 'pyright', '--outputjson', '--pythonpath', sys.executable, str(FIXTURE)])
     report = json.loads(proc.stdout)
     errors = [d for d in report['generalDiagnostics'] if d['severity'] == 'error']
 
-    assert [(e['range']['start']['line'] + 1, e.get('rule')) for e in errors] == [
-        (MISTYPED_LINE, 'reportOperatorIssue')
-    ], errors
+    assert sorted({e['range']['start']['line'] + 1 for e in errors}) == MISTYPED_LINES, errors
     assert 'Facts' in errors[0]['message']
 
 
 @pytest.mark.timeout(300)
-def test_mypy_reports_only_the_mistyped_chain():
+def test_mypy_reports_only_the_mistyped_lines():
     proc = _run(
         [
             sys.executable,
@@ -47,7 +43,7 @@ def test_mypy_reports_only_the_mistyped_chain():
         ]
     )
     errors = [line for line in proc.stdout.splitlines() if ': error:' in line]
+    lines = sorted({int(line.split(':')[1]) for line in errors})
 
-    assert len(errors) == 1, proc.stdout
-    assert f'chain_types.py:{MISTYPED_LINE}: error:' in errors[0]
-    assert 'AgentStep[Plan, Answer]' in errors[0]
+    assert lines == MISTYPED_LINES, proc.stdout
+    assert 'AgentStep[Plan, Answer, object]' in errors[0]

@@ -4,6 +4,7 @@ Two roots, as misuse and failure call for different handling::
 
     PodiumError
     ├── ConfigurationError (ValueError)   raised when a workflow is built wrongly; fix the code
+    ├── OutputNotAvailable (LookupError)  a step read the output of a step that has not run
     └── WorkflowError (RuntimeError)      raised when a run cannot produce its output; carries the records
         ├── StepFailed                    a step raised; the cause is chained
         ├── StepInputError (TypeError)    a step received a value of the wrong type
@@ -31,6 +32,7 @@ __all__ = (
     'ConfigurationError',
     'LoopLimitReached',
     'NoRoute',
+    'OutputNotAvailable',
     'PodiumError',
     'StepFailed',
     'StepInputError',
@@ -53,6 +55,10 @@ class PodiumError(Exception):
 
 class ConfigurationError(PodiumError, ValueError):
     """Raised when a step or workflow is built with arguments that cannot work."""
+
+
+class OutputNotAvailable(PodiumError, LookupError):
+    """Raised when `Flow.output_of(step)` asks for the output of a step that has not finished in the run."""
 
 
 class WorkflowError(PodiumError, RuntimeError):

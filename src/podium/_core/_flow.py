@@ -3,28 +3,38 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Generator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
-from types import TracebackType
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal
 
 from pydantic_ai.exceptions import UsageLimitExceeded
 from pydantic_ai.usage import RunUsage, UsageLimits
+from typing_extensions import TypeVar
 
 from ._classify import typed_failure
-from ._errors import BudgetExceeded, StepFailed, WorkflowError
+from ._errors import BudgetExceeded, OutputNotAvailable, StepFailed, WorkflowError, WorkflowTimeout
+from ._hooks import RunHook
 from ._records import Attempt, Scalar, StepRecord, StepStatus
-from ._redact import describe
+from ._redact import describe, redact
 
 if TYPE_CHECKING:
-    from ..tracing._tracing import SpanHandle, Tracing
+    from ._step import Step
 
 __all__ = ('Flow', 'StepScope', 'copy_usage', 'current_flow')
 
-_current_flow: ContextVar[Flow | None] = ContextVar('podium_current_flow', default=None)
+DepsT = TypeVar('DepsT', covariant=True, default=Any)
+T = TypeVar('T')
+
+_current_flow: ContextVar[Flow[Any] | None] = ContextVar('podium_current_flow', default=None)
+_iterations: ContextVar[tuple[object, ...]] = ContextVar('podium_loop_iterations', default=())
+"""Tokens of the loop iterations this code runs inside, innermost last: how a loop finds the records it may drop."""
+
+_UNSET: Any = object()
 
 
-def current_flow() -> Flow | None:
+def current_flow() -> Flow[Any] | None:
     """The flow of the step running in this context, if any: how tools find the run they belong to."""
     return _current_flow.get()
 
@@ -34,36 +44,102 @@ def copy_usage(usage: RunUsage) -> RunUsage:
     return replace(usage, details=dict(usage.details))
 
 
+class _Slot:
+    """A record's place in the run, in start order; `record` is `None` while its step runs."""
+
+    __slots__ = ('iterations', 'record', 'seq')
+
+    def __init__(self, seq: int, iterations: tuple[object, ...]) -> None:
+        self.seq = seq
+        self.iterations = iterations
+        self.record: StepRecord | None = None
+
+
+@dataclass(eq=False)
+class _RunState:
+    """What every flow of one run shares, tools' child flows included."""
+
+    slots: list[_Slot] = field(default_factory=list[_Slot])
+    next_seq: int = 0
+    outputs: dict[int, object] = field(default_factory=dict[int, object])
+
+
 @dataclass(kw_only=True, eq=False)
-class Flow:
+class Flow(Generic[DepsT]):
     """The context of one run, passed to every step.
 
-    Steps never reach for globals: deps, the shared usage and its limits, the records and tracing live here.
+    Steps never reach for globals: the run's input and deps, the outputs of steps that finished, the shared usage
+    and its limits, the deadline, the records and the run's hooks live here. A function step or a prompt callable
+    that takes a second parameter gets it.
     """
 
     workflow: str
     """Name of the step the run started from."""
-    deps: object = None
+    deps: DepsT = None  # type: ignore[assignment]  # `None` is what a run without deps passes
     """The run's dependencies, handed to agents (optionally mapped per step)."""
+    run_input: object = None
+    """The input the run started with, for steps deep in a chain that need the original request."""
     usage: RunUsage = field(default_factory=RunUsage)
     """Usage of every model call of the run so far."""
     usage_limits: UsageLimits | None = None
     """Limits that hold for the whole run, not per agent; `None` leaves each agent call its own defaults."""
-    records: list[StepRecord | None] = field(default_factory=list[StepRecord | None])
-    """Records in start order; a slot is `None` while its step is still running."""
-    tracing: Tracing | None = None
-    """Where spans go; `None` when tracing is off."""
+    deadline: float | None = None
+    """`time.perf_counter()` value after which the run stops with `WorkflowTimeout`; `None` for no deadline."""
+    hooks: tuple[RunHook, ...] = ()
+    """What watches (or replays) every step of the run: tracing, durability, events, guards."""
+    agent_run_spans: bool = True
+    """Whether lean agent calls open Pydantic-AI's `<agent> run` span; podium's tracing turns it off, as its step
+    span stands in for it."""
+    _state: _RunState = field(default_factory=_RunState)
 
-    def child(self, *, usage: RunUsage) -> Flow:
-        """A flow that shares this one's records and deps but counts usage into `usage` (used by tools)."""
+    def __post_init__(self) -> None:
+        self._around = tuple(h for h in self.hooks if h.wraps_steps)
+
+    def child(self, *, usage: RunUsage) -> Flow[DepsT]:
+        """A flow that shares this one's records, outputs and deps but counts usage into `usage` (used by tools)."""
         return Flow(
             workflow=self.workflow,
             deps=self.deps,
+            run_input=self.run_input,
             usage=usage,
             usage_limits=self.usage_limits,
-            records=self.records,
-            tracing=self.tracing,
+            deadline=self.deadline,
+            hooks=self.hooks,
+            agent_run_spans=self.agent_run_spans,
+            _state=self._state,
         )
+
+    # -- the run context ------------------------------------------------------------------------------------------
+
+    def output_of(self, step: Step[Any, T, Any], default: T = _UNSET) -> T:
+        """The typed output of `step`'s latest successful run in this run.
+
+        Raises:
+            OutputNotAvailable: when `step` has not finished in this run and no `default` is given.
+        """
+        outputs = self._state.outputs
+        key = id(step)
+        if key in outputs:
+            return outputs[key]  # type: ignore[return-value]  # stored under the step that produced it
+        if default is not _UNSET:
+            return default
+        raise OutputNotAvailable(
+            f'step {step.name!r} has not produced an output in this run yet: read outputs only of steps that run '
+            'before the one reading them, or pass default='
+        )
+
+    def check_deadline(self, step: str) -> None:
+        """Raise `WorkflowTimeout` naming `step` when the run's deadline has passed."""
+        if self.deadline is not None and time.perf_counter() >= self.deadline:
+            raise WorkflowTimeout(f'the run of {self.workflow!r} passed its deadline before step {step!r}', step=step)
+
+    def remaining(self) -> float | None:
+        """Seconds left before the deadline (never negative), or `None` when the run has none."""
+        if self.deadline is None:
+            return None
+        return max(0.0, self.deadline - time.perf_counter())
+
+    # -- usage ----------------------------------------------------------------------------------------------------
 
     def usage_for_call(self) -> RunUsage:
         """The usage an agent call should start from.
@@ -73,16 +149,16 @@ class Flow:
         """
         return copy_usage(self.usage) if self.usage_limits is not None else RunUsage()
 
-    def add_usage(self, usage: RunUsage | None, *, step: str) -> None:
+    def add_usage(self, usage: RunUsage | None, *, step: str, check: bool = True) -> None:
         """Count a finished call's usage into the run and enforce the run-wide limits.
 
         Parallel calls each check the limits against the usage they started from, so the check after the merge
-        is what bounds the run as a whole.
+        is what bounds the run as a whole. `check=False` counts a failed call's usage without raising over it.
         """
         if usage is None:
             return
         self.usage.incr(usage)
-        if self.usage_limits is not None:
+        if check and self.usage_limits is not None:
             try:
                 self.usage_limits.check_tokens(self.usage)
                 if (
@@ -95,19 +171,53 @@ class Flow:
             except UsageLimitExceeded as exc:
                 raise _budget_error(exc, step) from exc
 
-    def scope(self, name: str, kind: str) -> StepScope:
-        """Open the record (and span) of a step; use as `with flow.scope(...) as scope:`."""
-        return StepScope(self, name, kind)
+    # -- records --------------------------------------------------------------------------------------------------
+
+    def mark(self) -> int:
+        """A position in the records: `records_since(mark)` gives what started after it."""
+        return self._state.next_seq
+
+    def records_since(self, mark: int) -> tuple[StepRecord, ...]:
+        """The finished records of steps that started after `mark`, in start order."""
+        return tuple(s.record for s in self._state.slots if s.seq >= mark and s.record is not None)
+
+    def add_records(self, records: tuple[StepRecord, ...]) -> None:
+        """Append finished records (a replayed step's), as if their steps had just run."""
+        state = self._state
+        for record in records:
+            slot = _Slot(state.next_seq, _iterations.get())
+            slot.record = record
+            state.next_seq += 1
+            state.slots.append(slot)
 
     @property
-    def finished_records(self) -> tuple[StepRecord, ...]:
-        """The records of every step that has finished."""
-        return tuple(r for r in self.records if r is not None)
+    def records(self) -> tuple[StepRecord, ...]:
+        """The records of every step that has finished, in start order."""
+        return tuple(s.record for s in self._state.slots if s.record is not None)
+
+    finished_records = records
 
     @property
     def degraded(self) -> bool:
         """Whether any step so far was degraded."""
-        return any(r is not None and r.status == 'degraded' for r in self.records)
+        return any(s.record is not None and s.record.status == 'degraded' for s in self._state.slots)
+
+    @contextmanager
+    def iteration(self, token: object) -> Generator[None]:
+        """Tag the records of steps started in this block as belonging to loop iteration `token`."""
+        reset = _iterations.set((*_iterations.get(), token))
+        try:
+            yield
+        finally:
+            _iterations.reset(reset)
+
+    def drop_iteration(self, token: object) -> int:
+        """Forget the records of loop iteration `token` (a long loop keeps only its first and last few)."""
+        slots = self._state.slots
+        kept = [s for s in slots if token not in s.iterations]
+        dropped = len(slots) - len(kept)
+        slots[:] = kept
+        return dropped
 
 
 def _budget_error(exc: UsageLimitExceeded, step: str) -> BudgetExceeded:
@@ -122,14 +232,14 @@ def _budget_error(exc: UsageLimitExceeded, step: str) -> BudgetExceeded:
 
 
 class StepScope:
-    """Times a step, keeps its slot in the records, opens its span, and turns exceptions into `WorkflowError`s.
+    """One step's run: its record in the making, its flow, and the hooks around it.
 
-    A step fills in what it learns (`output`, `route`, `usage`, ...) before the scope closes.
+    `Step.invoke` opens it; the step's `_run` fills in what it learns (`route`, `usage`, `detail`, ...), and the
+    scope turns the outcome into a `StepRecord` and any exception into a `WorkflowError` naming the step.
     """
 
     __slots__ = (
-        '_index',
-        '_span',
+        '_slot',
         '_start',
         '_token',
         'attempts',
@@ -145,12 +255,14 @@ class StepScope:
         'reason',
         'route',
         'status',
+        'step',
         'usage',
     )
 
-    def __init__(self, flow: Flow, name: str, kind: str) -> None:
+    def __init__(self, flow: Flow[Any], step: Step[Any, Any, Any], kind: str) -> None:
         self.flow = flow
-        self.name = name
+        self.step = step
+        self.name = step.name
         self.kind = kind
         self.output: object = None
         self.route: str | None = None
@@ -163,26 +275,31 @@ class StepScope:
         self.usage: RunUsage | None = None
         self.status: StepStatus = 'ok'
         self.detail: dict[str, Scalar] = {}
-        self._span: SpanHandle | None = None
+        self._slot: _Slot | None = None
+
+    @property
+    def recorded(self) -> bool:
+        """Whether this step leaves a record (unnamed chains do not)."""
+        return self._slot is not None
 
     def degrade(self, reason: str) -> None:
         """Mark the step's output as produced by a fallback, and say why."""
         self.status = 'degraded'
         self.fallback_reason = reason
 
-    def __enter__(self) -> StepScope:
+    def open(self) -> None:
+        """Take the step's place in the records and tell the run's hooks it started."""
         self._start = time.perf_counter()
-        records = self.flow.records
-        self._index = len(records)
-        records.append(None)
-        if self.flow.tracing is not None:
-            self._span = self.flow.tracing.step_span(self.name, self.kind)
+        state = self.flow._state  # pyright: ignore[reportPrivateUsage]  # the scope is the flow's own helper
+        slot = self._slot = _Slot(state.next_seq, _iterations.get())
+        state.next_seq += 1
+        state.slots.append(slot)
+        for hook in self.flow.hooks:
+            hook.step_started(self)
         self._token = _current_flow.set(self.flow)
-        return self
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def close(self, exc: BaseException | None) -> WorkflowError | None:
+        """Complete the record and tell the hooks; return the error to raise instead of `exc`, if any."""
         _current_flow.reset(self._token)
         error: WorkflowError | None = None
         if exc is not None:
@@ -190,14 +307,23 @@ class StepScope:
             self.output = None
             if isinstance(exc, Exception):
                 error = self._as_workflow_error(exc)
-        record = StepRecord(
+        record = self.snapshot(exc)
+        assert self._slot is not None
+        self._slot.record = record
+        for hook in reversed(self.flow.hooks):
+            hook.step_finished(self, record, exc)
+        return error if error is not exc else None
+
+    def snapshot(self, exc: BaseException | None = None) -> StepRecord:
+        """The record as it stands (what a durable checkpoint keeps of a step that has not closed yet)."""
+        return StepRecord(
             name=self.name,
             kind=self.kind,
-            status=self.status,
-            output=self.output,
+            status='failed' if exc is not None else self.status,
+            output=None if exc is not None else self.output,
             route=self.route,
             confidence=self.confidence,
-            reason=self.reason,
+            reason=None if self.reason is None else redact(self.reason),
             fallback_reason=self.fallback_reason,
             model=self.model,
             path=self.path,
@@ -207,11 +333,19 @@ class StepScope:
             error=None if exc is None else describe(exc),
             detail=self.detail,
         )
-        self.flow.records[self._index] = record
-        if self._span is not None:
-            self._span.finish(record, exc)
-        if error is not None and error is not exc:
-            raise error from exc
+
+    def adopt(self, record: StepRecord) -> None:
+        """Take what `record` says the step did (a replayed step's checkpoint), as if `_run` had said it."""
+        self.status = 'degraded' if record.status == 'degraded' else self.status
+        self.route = record.route
+        self.confidence = record.confidence
+        self.reason = record.reason
+        self.fallback_reason = record.fallback_reason
+        self.model = record.model
+        self.path = record.path
+        self.attempts = list(record.attempts)
+        self.usage = record.usage
+        self.detail = dict(record.detail)
 
     def _as_workflow_error(self, exc: Exception) -> WorkflowError:
         if isinstance(exc, WorkflowError):

@@ -5,24 +5,32 @@ from __future__ import annotations
 import inspect
 import typing
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, cast, overload
 
+import anyio.to_thread
 from typing_extensions import TypeVar
 
-from ._flow import Flow
+from ._flow import Flow, StepScope
 from ._step import Step, callable_name, ensure_named
 
-__all__ = ('FunctionStep', 'runtime_class', 'step')
+__all__ = ('FunctionStep', 'input_annotation', 'runtime_class', 'step')
 
 InT = TypeVar('InT')
 OutT = TypeVar('OutT')
+DepsT = TypeVar('DepsT', default=None)
+FlowDepsT = TypeVar('FlowDepsT')
 
 
-class FunctionStep(Step[InT, OutT]):
-    """A sync or async function of the input (and optionally the `Flow`) as a step.
+class FunctionStep(Step[InT, OutT, DepsT]):
+    """A sync or async function of the input (and optionally the run's `Flow`) as a step.
 
-    Sync functions run inline: they are meant for cheap glue; give blocking work an async function.
+    A sync function runs inline, as cheap glue should, unless the run has a deadline (`run(timeout=...)`): then it
+    runs in a worker thread, so the deadline ends the run on time even while the function blocks (the thread is
+    left to finish on its own; its result is dropped).
     """
+
+    record_kind = 'function'
 
     def __init__(self, fn: Callable[..., Any], *, name: str | None = None) -> None:
         self.fn = fn
@@ -30,18 +38,17 @@ class FunctionStep(Step[InT, OutT]):
         params = list(inspect.signature(fn).parameters.values())
         self._takes_flow = len(params) >= 2
         self._is_async = inspect.iscoroutinefunction(fn)
-        hints = _hints(fn)
-        self.input_class = runtime_class(hints.get(params[0].name)) if params else None
-        self.output_class = runtime_class(hints.get('return'))
+        self.input_class = runtime_class(input_annotation(fn))
+        self.output_class = runtime_class(_hints(fn).get('return'))
 
-    async def invoke(self, input: InT, flow: Flow) -> OutT:
-        with flow.scope(self.name, 'function') as scope:
-            self.check_input(input)
-            result = self.fn(input, flow) if self._takes_flow else self.fn(input)
-            if self._is_async:
-                result = await result
-            scope.output = result
-            return cast(OutT, result)
+    async def _run(self, input: InT, scope: StepScope) -> OutT:
+        flow = scope.flow
+        call = partial(self.fn, input, flow) if self._takes_flow else partial(self.fn, input)
+        if self._is_async:
+            return cast(OutT, await call())
+        if flow.deadline is None:
+            return cast(OutT, call())
+        return cast(OutT, await anyio.to_thread.run_sync(call, abandon_on_cancel=True))
 
 
 def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
@@ -49,6 +56,15 @@ def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
         return typing.get_type_hints(fn)
     except Exception:  # unresolvable forward references: no runtime checks, static typing still applies
         return {}
+
+
+def input_annotation(fn: Callable[..., Any]) -> object:
+    """The annotation of `fn`'s first parameter, or `None` when it has none that resolves."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):  # builtins without a signature
+        return None
+    return _hints(fn).get(params[0].name) if params else None
 
 
 def runtime_class(annotation: object) -> type[Any] | None:
@@ -59,16 +75,22 @@ def runtime_class(annotation: object) -> type[Any] | None:
 
 
 @overload
-def step(fn: Callable[[InT, Flow], Awaitable[OutT]], /, *, name: str | None = None) -> FunctionStep[InT, OutT]: ...
+def step(
+    fn: Callable[[InT, Flow[FlowDepsT]], Awaitable[OutT]], /, *, name: str | None = None
+) -> FunctionStep[InT, OutT, FlowDepsT]: ...
 @overload
-def step(fn: Callable[[InT, Flow], OutT], /, *, name: str | None = None) -> FunctionStep[InT, OutT]: ...
+def step(
+    fn: Callable[[InT, Flow[FlowDepsT]], OutT], /, *, name: str | None = None
+) -> FunctionStep[InT, OutT, FlowDepsT]: ...
 @overload
 def step(fn: Callable[[InT], Awaitable[OutT]], /, *, name: str | None = None) -> FunctionStep[InT, OutT]: ...
 @overload
 def step(fn: Callable[[InT], OutT], /, *, name: str | None = None) -> FunctionStep[InT, OutT]: ...
 def step(fn: Callable[..., Any], /, *, name: str | None = None) -> Any:
-    """Turn a function of the input (and optionally the `Flow`) into a step; also usable as a decorator.
+    """Turn a function of the input (and optionally the run's `Flow`) into a step; also usable as a decorator.
 
-    An async function's step outputs what the coroutine returns.
+    An async function's step outputs what the coroutine returns. A function that takes the `Flow` reads the run's
+    input (`flow.run_input`), typed outputs of earlier steps (`flow.output_of(step)`) and deps (`flow.deps`,
+    typed by the annotation: `Flow[MyDeps]` makes the step need `MyDeps`).
     """
     return FunctionStep[Any, Any](fn, name=name)

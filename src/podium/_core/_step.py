@@ -1,31 +1,44 @@
-"""`Step`, the one abstraction: everything podium runs is a `Step[InT, OutT]`, and composition returns a `Step`."""
+"""`Step`, the one abstraction: everything podium runs is a `Step[InT, OutT]`, and composition returns a `Step`.
+
+`Step.invoke` is the one place where a step runs: it checks the input and the run's deadline, opens the record and
+the run's hooks (tracing, durability, events, guards), then calls the step's own logic, `_run`, the only method a
+step type implements. A user's own `Step` subclass gets records, spans and durability that way, with no extra code.
+"""
 
 from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Generic, cast
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, ClassVar, Generic, cast, final, overload
 
 import anyio
 from pydantic_ai.usage import RunUsage, UsageLimits
 from typing_extensions import TypeVar
 
 from ._errors import ConfigurationError, StepInputError, WorkflowError, WorkflowTimeout
-from ._flow import Flow
+from ._flow import Flow, StepScope
+from ._hooks import RunHook, default_hooks
 from ._records import RunResult
+from ._traits import StepInfo
 
-__all__ = ('AnyStep', 'Chain', 'InT', 'OutT', 'Step')
+__all__ = ('AnyStep', 'Chain', 'DepsT', 'InT', 'OutT', 'Step')
 
 InT = TypeVar('InT', contravariant=True, default=Any)
 OutT = TypeVar('OutT', covariant=True, default=Any)
+DepsT = TypeVar('DepsT', contravariant=True, default=None)
+"""The deps a step needs; `None` (the default) for a step that needs none, which composes with any other."""
 NewOutT = TypeVar('NewOutT')
+I = TypeVar('I')  # noqa: E741
+O = TypeVar('O')  # noqa: E741
+D = TypeVar('D')
 
 
-class Step(ABC, Generic[InT, OutT]):
+class Step(ABC, Generic[InT, OutT, DepsT]):
     """A typed unit of work: takes an `InT`, returns an `OutT`, given the run's `Flow`.
 
-    Subclasses implement `invoke`. Users call `run` (or `run_sync`) on the outermost step, the workflow.
+    Subclasses implement `_run` (and `describe` when they run other steps). Users call `run` (or `run_sync`) on
+    the outermost step, the workflow.
     """
 
     name: str
@@ -34,10 +47,45 @@ class Step(ABC, Generic[InT, OutT]):
     """The runtime class inputs are checked against, when one is known."""
     output_class: type[Any] | None = None
     """The runtime class of outputs, when one is known; lets `>>` check compositions at build time."""
+    record_kind: ClassVar[str] = 'step'
+    """The `kind` of this step's records: `agent`, `function`, `router`, `branch`, `loop`, ..."""
+
+    @final
+    async def invoke(self, input: InT, flow: Flow[Any]) -> OutT:
+        """Run this step within a run: the one way a step runs. Steps call it on their children."""
+        info = self.describe()
+        scope = StepScope(flow, self, self.record_kind)
+        if info.transparent:
+            flow.check_deadline(self.name)
+            return await self._dispatch(input, scope)
+        scope.open()
+        try:
+            flow.check_deadline(self.name)
+            self.check_input(input)
+            output = await self._dispatch(input, scope)
+        except BaseException as exc:
+            error = scope.close(exc)
+            if error is None:
+                raise
+            raise error from exc
+        scope.output = output
+        flow._state.outputs[id(self)] = output  # pyright: ignore[reportPrivateUsage]  # the run context's store
+        scope.close(None)
+        return output
+
+    def _dispatch(self, input: InT, scope: StepScope) -> Awaitable[OutT]:
+        around = scope.flow._around  # pyright: ignore[reportPrivateUsage]
+        if not around:
+            return self._run(input, scope)
+        return _through(around, 0, self, input, scope)
 
     @abstractmethod
-    async def invoke(self, input: InT, flow: Flow) -> OutT:
-        """Do the step's work within a run."""
+    async def _run(self, input: InT, scope: StepScope) -> OutT:
+        """The step's own work. `scope.flow` is the run; set what the record should say on `scope`."""
+
+    def describe(self) -> StepInfo:
+        """What this step is, for graphs, evals, durability and tracing: a `call` with no children by default."""
+        return _CALL
 
     def check_input(self, input: object) -> None:
         """Raise `StepInputError` naming this step when `input` is not of its known input class."""
@@ -49,83 +97,143 @@ class Step(ABC, Generic[InT, OutT]):
                 step=self.name,
             )
 
-    def children(self) -> Sequence[tuple[str, Step[Any, Any]]]:
+    def children(self) -> Sequence[tuple[str, Step[Any, Any, Any]]]:
         """The steps this one runs, each with the label of its edge (for graphs and tree walks)."""
-        return ()
+        return self.describe().children
 
-    def __rshift__(self, other: Step[OutT, NewOutT]) -> Step[InT, NewOutT]:
-        """`a >> b`: run `a`, feed its output to `b`."""
+    @overload
+    def __rshift__(self: Step[I, O, None], other: Step[O, NewOutT, D]) -> Chain[I, NewOutT, D]: ...
+    @overload
+    def __rshift__(self: Step[I, O, D], other: Step[O, NewOutT, None]) -> Chain[I, NewOutT, D]: ...
+    @overload
+    def __rshift__(self: Step[I, O, D], other: Step[O, NewOutT, D]) -> Chain[I, NewOutT, D]: ...
+    def __rshift__(self, other: Step[Any, Any, Any]) -> Chain[Any, Any, Any]:
+        """`a >> b`: run `a`, feed its output to `b`; the chain needs the deps either needs."""
         return Chain.of(self, other)
 
+    @overload
     async def run(
-        self,
-        input: InT,
+        self: Step[I, O, None],
+        input: I,
         *,
-        deps: object = None,
+        deps: None = None,
         usage_limits: UsageLimits | None = None,
         timeout: float | None = None,
-    ) -> RunResult[OutT]:
+        hooks: Sequence[RunHook] = (),
+    ) -> RunResult[O]: ...
+    @overload
+    async def run(
+        self: Step[I, O, D],
+        input: I,
+        *,
+        deps: D,
+        usage_limits: UsageLimits | None = None,
+        timeout: float | None = None,
+        hooks: Sequence[RunHook] = (),
+    ) -> RunResult[O]: ...
+    async def run(
+        self,
+        input: Any,
+        *,
+        deps: Any = None,
+        usage_limits: UsageLimits | None = None,
+        timeout: float | None = None,
+        hooks: Sequence[RunHook] = (),
+    ) -> RunResult[Any]:
         """Run this step as a workflow.
 
         Args:
             input: The workflow's input.
-            deps: Dependencies handed to every agent (see `podium.agent(deps=...)` to map them per step).
+            deps: Dependencies handed to every agent (see `podium.agent(deps=...)` to map them per step); its type
+                is checked against what the workflow's agents take.
             usage_limits: Limits for the whole run, summed over every agent call, not per agent.
-            timeout: Seconds after which the run stops with `WorkflowTimeout`.
+            timeout: Seconds after which the run stops with `WorkflowTimeout`, also when a step never yields: the
+                deadline is checked before every step, and sync function steps then run in a worker thread.
+            hooks: Run hooks for this run, after those `podium.instrument()` installed.
 
         Raises:
             WorkflowError: when no output can be produced; it carries the records of every step that ran.
         """
-        from ..tracing._tracing import active_tracing
-
-        if timeout is not None and timeout <= 0:
-            raise ConfigurationError(f'timeout must be positive, got {timeout}')
-        tracing = active_tracing()
-        flow = Flow(workflow=self.name, deps=deps, usage=RunUsage(), usage_limits=usage_limits, tracing=tracing)
+        if timeout is not None and not timeout > 0:
+            raise ConfigurationError(f'timeout must be positive (seconds), got {timeout!r}')
         start = time.perf_counter()
-        span = tracing.run_span(self.name) if tracing is not None else None
+        flow = Flow[Any](
+            workflow=self.name,
+            deps=deps,
+            run_input=input,
+            usage=RunUsage(),
+            usage_limits=usage_limits,
+            deadline=None if timeout is None else start + timeout,
+            hooks=(*default_hooks(), *hooks),
+        )
+        for hook in flow.hooks:
+            hook.run_started(flow)
         try:
             if timeout is None:
                 output = await self.invoke(input, flow)
             else:
                 with anyio.fail_after(timeout):
                     output = await self.invoke(input, flow)
+                # A step that blocked past the deadline without yielding must not pass for a timely result.
+                flow.check_deadline(self.name)
         except BaseException as exc:
             error: BaseException = exc
             if isinstance(exc, TimeoutError) and not isinstance(exc, WorkflowError):
                 error = WorkflowTimeout(f'run of {self.name!r} passed its timeout of {timeout} s')
             if isinstance(error, WorkflowError):
-                error.records = flow.finished_records
+                error.records = flow.records
                 error.usage = flow.usage
-            if span is not None:
-                span.finish_run(flow, error)
+            for hook in reversed(flow.hooks):
+                hook.run_finished(flow, error)
             if error is exc:
                 raise
             raise error from exc
-        result = RunResult(
+        result = RunResult[Any](
             workflow=self.name,
             output=output,
             status='degraded' if flow.degraded else 'ok',
-            steps=flow.finished_records,
+            steps=flow.records,
             usage=flow.usage,
             duration_s=time.perf_counter() - start,
         )
-        if span is not None:
-            span.finish_run(flow, None)
+        for hook in reversed(flow.hooks):
+            hook.run_finished(flow, None)
         return result
 
+    @overload
     def run_sync(
-        self,
-        input: InT,
+        self: Step[I, O, None],
+        input: I,
         *,
-        deps: object = None,
+        deps: None = None,
         usage_limits: UsageLimits | None = None,
         timeout: float | None = None,
-    ) -> RunResult[OutT]:
+        hooks: Sequence[RunHook] = (),
+    ) -> RunResult[O]: ...
+    @overload
+    def run_sync(
+        self: Step[I, O, D],
+        input: I,
+        *,
+        deps: D,
+        usage_limits: UsageLimits | None = None,
+        timeout: float | None = None,
+        hooks: Sequence[RunHook] = (),
+    ) -> RunResult[O]: ...
+    def run_sync(
+        self,
+        input: Any,
+        *,
+        deps: Any = None,
+        usage_limits: UsageLimits | None = None,
+        timeout: float | None = None,
+        hooks: Sequence[RunHook] = (),
+    ) -> RunResult[Any]:
         """`run` for scripts: starts an event loop, so never call it from async code."""
 
-        async def main() -> RunResult[OutT]:
-            return await self.run(input, deps=deps, usage_limits=usage_limits, timeout=timeout)
+        async def main() -> RunResult[Any]:
+            run = cast(Callable[..., Awaitable[RunResult[Any]]], self.run)
+            return await run(input, deps=deps, usage_limits=usage_limits, timeout=timeout, hooks=hooks)
 
         return anyio.run(main)
 
@@ -133,11 +241,29 @@ class Step(ABC, Generic[InT, OutT]):
         return f'{type(self).__name__}({self.name!r})'
 
 
-AnyStep = Step[Any, Any]
+_CALL = StepInfo(kind='call')
+
+AnyStep = Step[Any, Any, Any]
 
 
-class Chain(Step[InT, OutT]):
-    """Steps run one after another, each output feeding the next input. Built by `>>`; flat, never nested."""
+async def _through(around: tuple[RunHook, ...], i: int, step: AnyStep, input: Any, scope: StepScope) -> Any:
+    """Run `step` inside the `around_step` of every hook from `i` on."""
+    if i == len(around):
+        return await step._run(input, scope)  # pyright: ignore[reportPrivateUsage]  # the dispatch point itself
+
+    def proceed() -> Awaitable[Any]:
+        return _through(around, i + 1, step, input, scope)
+
+    return await around[i].around_step(step, input, scope, proceed)
+
+
+class Chain(Step[InT, OutT, DepsT]):
+    """Steps run one after another, each output feeding the next input. Built by `>>`; flat, never nested.
+
+    An unnamed chain leaves no record of its own; `.named(...)` makes it one unit in records, spans and graphs.
+    """
+
+    record_kind = 'chain'
 
     def __init__(self, steps: Sequence[AnyStep], *, name: str | None = None) -> None:
         if len(steps) < 2:
@@ -145,11 +271,12 @@ class Chain(Step[InT, OutT]):
         self.steps: tuple[AnyStep, ...] = tuple(steps)
         self.name = ensure_named(name, _auto_name(self.steps))
         self._scoped = name is not None
+        self._info = StepInfo(kind='sequence', children=[('', s) for s in self.steps], transparent=not self._scoped)
         self.input_class = self.steps[0].input_class
         self.output_class = self.steps[-1].output_class
 
     @classmethod
-    def of(cls, first: AnyStep, second: AnyStep) -> Chain[Any, Any]:
+    def of(cls, first: AnyStep, second: AnyStep) -> Chain[Any, Any, Any]:
         """Join two steps, flattening chains and checking the link when both runtime types are known."""
         _check_link(first, second)
         left = first.steps if isinstance(first, Chain) and not first.is_named else (first,)
@@ -161,21 +288,15 @@ class Chain(Step[InT, OutT]):
         """Whether the chain was given a name, which makes it one unit in records, spans and graphs."""
         return self._scoped
 
-    def named(self, name: str) -> Chain[InT, OutT]:
+    def named(self, name: str) -> Chain[InT, OutT, DepsT]:
         """This chain under another name (shown as one unit in records and graphs)."""
         return Chain(self.steps, name=name)
 
-    def children(self) -> Sequence[tuple[str, AnyStep]]:
-        return [('', s) for s in self.steps]
+    def describe(self) -> StepInfo:
+        return self._info
 
-    async def invoke(self, input: InT, flow: Flow) -> OutT:
-        if not self._scoped:
-            return await self._run_steps(input, flow)
-        with flow.scope(self.name, 'chain') as scope:
-            scope.output = output = await self._run_steps(input, flow)
-            return output
-
-    async def _run_steps(self, input: InT, flow: Flow) -> OutT:
+    async def _run(self, input: InT, scope: StepScope) -> OutT:
+        flow = scope.flow
         value: Any = input
         for step in self.steps:
             value = await step.invoke(value, flow)

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeAlias, overload
+from typing import Any, Generic, Literal, TypeAlias, cast, overload
 
 from pydantic_ai.agent import AbstractAgent
+from pydantic_ai.models import Model
 from pydantic_ai.usage import RunUsage
 from typing_extensions import TypeVar
 
 from .._core._attempts import collect_attempts, notable
 from .._core._errors import StepOutputError
 from .._core._flow import Flow, StepScope, copy_usage
-from .._core._function import runtime_class
+from .._core._function import input_annotation, runtime_class
 from .._core._step import Step, ensure_named
+from .._core._traits import StepInfo
 from ._lean import plan_for_call, run_lean
 from ._prompt import Prompt, render_prompt
 
@@ -22,6 +25,11 @@ __all__ = ('AgentCall', 'AgentStep', 'Lean', 'agent', 'call_agent')
 
 InT = TypeVar('InT')
 OutT = TypeVar('OutT')
+DepsT = TypeVar('DepsT', default=None)
+AgentDepsT = TypeVar('AgentDepsT')
+
+PromptFn: TypeAlias = Callable[[InT], Prompt] | Callable[[InT, Flow[Any]], Prompt]
+"""Renders a step's input (and, given a second parameter, the run's `Flow`) into the agent's user prompt."""
 
 Lean: TypeAlias = Literal[False] | None
 """`None`: take the lean path whenever it is provably equivalent to `Agent.run`; `False`: always `Agent.run`."""
@@ -62,7 +70,6 @@ async def call_agent(
             plan = await plan_for_call(agent, prompt, deps, limits) if lean is None else None
             if plan is not None:
                 # Under podium's tracing, the step span stands in for the agent's run span unless asked otherwise.
-                tracing = flow.tracing
                 output, model = await run_lean(
                     agent,
                     plan,
@@ -71,13 +78,22 @@ async def call_agent(
                     usage=start,
                     usage_limits=limits,
                     scope=scope,
-                    run_span=tracing is None or tracing.agent_run_spans,
+                    run_span=flow.agent_run_spans,
                 )
             else:
                 if scope is not None:
                     scope.path = 'agent'
                 result = await agent.run(prompt, deps=deps, usage=start, usage_limits=limits, infer_name=False)
                 output, model = result.output, result.response.model_name
+        except Exception:
+            # A call that failed (invalid output after the agent's retries, a provider error) was still billed for
+            # the requests it made: they count in the record and the run, without a limit error hiding the cause. (A
+            # cancelled call's usage is counted by whoever cancelled it: a hedge counts its losing leg.)
+            usage = start - before if before is not None else start
+            flow.add_usage(usage, step=step, check=False)
+            if scope is not None:
+                scope.usage = usage
+            raise
         finally:
             # The requests a `RetryingModel` retried or a `FallbackModel` moved on from: when there was more than one
             # clean request, the record says why the call took the path it took, failed calls included.
@@ -88,19 +104,21 @@ async def call_agent(
     return AgentCall(output, usage, model)
 
 
-class AgentStep(Step[InT, OutT]):
-    """A `pydantic_ai.Agent[Deps, OutT]` as a `Step[InT, OutT]`.
+class AgentStep(Step[InT, OutT, DepsT]):
+    """A `pydantic_ai.Agent[Deps, OutT]` as a `Step[InT, OutT, Deps]`.
 
     The input is rendered into the prompt; the agent's own tools, retries and output validation run untouched.
     A tool-less agent runs on the lean path unless `lean=False` (see `call_agent`).
     """
+
+    record_kind = 'agent'
 
     def __init__(
         self,
         agent: AbstractAgent[Any, OutT],
         *,
         name: str | None = None,
-        prompt: Callable[[InT], Prompt] | None = None,
+        prompt: PromptFn[InT] | None = None,
         input_type: type[InT] | None = None,
         deps: Callable[[Any], object] | None = None,
         lean: Lean = None,
@@ -108,21 +126,31 @@ class AgentStep(Step[InT, OutT]):
         self.agent = agent
         self.name = ensure_named(name, agent.name or 'agent')
         self.prompt = prompt
+        self._prompt_takes_flow = prompt is not None and _takes_two(prompt)
         self.deps = deps
         self.lean: Lean = lean
+        if input_type is None and prompt is not None:
+            input_type = runtime_class(input_annotation(prompt))
         self.input_class = runtime_class(input_type)
         self.output_class = runtime_class(agent.output_type)
 
-    async def invoke(self, input: InT, flow: Flow) -> OutT:
-        with flow.scope(self.name, 'agent') as scope:
-            prompt = self._prompt(input)
-            deps = flow.deps if self.deps is None else self.deps(flow.deps)
-            call = await call_agent(self.agent, prompt, flow, step=self.name, deps=deps, lean=self.lean, scope=scope)
-            return self._finish(scope, call)
+    def describe(self) -> StepInfo:
+        model = self.agent.model
+        return StepInfo(kind='call', deterministic=False, model=model.model_name if isinstance(model, Model) else model)
 
-    def _prompt(self, input: InT) -> Prompt:
-        self.check_input(input)
-        return render_prompt(input) if self.prompt is None else self.prompt(input)
+    async def _run(self, input: InT, scope: StepScope) -> OutT:
+        flow = scope.flow
+        prompt = self._prompt(input, flow)
+        deps = flow.deps if self.deps is None else self.deps(flow.deps)
+        call = await call_agent(self.agent, prompt, flow, step=self.name, deps=deps, lean=self.lean, scope=scope)
+        return self._finish(scope, call)
+
+    def _prompt(self, input: InT, flow: Flow[Any]) -> Prompt:
+        if self.prompt is None:
+            return render_prompt(input)
+        if self._prompt_takes_flow:
+            return cast(Callable[[InT, Flow[Any]], Prompt], self.prompt)(input, flow)
+        return cast(Callable[[InT], Prompt], self.prompt)(input)
 
     def _finish(self, scope: StepScope, call: AgentCall[OutT]) -> OutT:
         scope.usage = call.usage
@@ -134,59 +162,97 @@ class AgentStep(Step[InT, OutT]):
                 f'{type(call.output).__qualname__}',
                 step=self.name,
             )
-        scope.output = call.output
         return call.output
 
 
+def _takes_two(fn: Callable[..., object]) -> bool:
+    """Whether a prompt callable takes the run's `Flow` besides the input."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature: called with the input alone
+        return False
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2 or any(p.kind is p.VAR_POSITIONAL for p in params)
+
+
 @overload
 def agent(
-    agent: AbstractAgent[Any, OutT],
+    agent: AbstractAgent[AgentDepsT, OutT],
     /,
     *,
-    prompt: Callable[[InT], Prompt],
+    prompt: PromptFn[InT],
     input_type: type[InT] | None = None,
     name: str | None = None,
-    deps: Callable[[Any], object] | None = None,
     lean: Lean = None,
-) -> AgentStep[InT, OutT]: ...
+) -> AgentStep[InT, OutT, AgentDepsT]: ...
 @overload
 def agent(
-    agent: AbstractAgent[Any, OutT],
+    agent: AbstractAgent[AgentDepsT, OutT],
+    /,
+    *,
+    prompt: PromptFn[InT],
+    deps: Callable[[DepsT], AgentDepsT],
+    input_type: type[InT] | None = None,
+    name: str | None = None,
+    lean: Lean = None,
+) -> AgentStep[InT, OutT, DepsT]: ...
+@overload
+def agent(
+    agent: AbstractAgent[AgentDepsT, OutT],
     /,
     *,
     input_type: type[InT],
     name: str | None = None,
-    deps: Callable[[Any], object] | None = None,
     lean: Lean = None,
-) -> AgentStep[InT, OutT]: ...
+) -> AgentStep[InT, OutT, AgentDepsT]: ...
 @overload
 def agent(
-    agent: AbstractAgent[Any, OutT],
+    agent: AbstractAgent[AgentDepsT, OutT],
+    /,
+    *,
+    input_type: type[InT],
+    deps: Callable[[DepsT], AgentDepsT],
+    name: str | None = None,
+    lean: Lean = None,
+) -> AgentStep[InT, OutT, DepsT]: ...
+@overload
+def agent(
+    agent: AbstractAgent[AgentDepsT, OutT],
     /,
     *,
     name: str | None = None,
-    deps: Callable[[Any], object] | None = None,
     lean: Lean = None,
-) -> AgentStep[str, OutT]: ...
+) -> AgentStep[str, OutT, AgentDepsT]: ...
+@overload
+def agent(
+    agent: AbstractAgent[AgentDepsT, OutT],
+    /,
+    *,
+    deps: Callable[[DepsT], AgentDepsT],
+    name: str | None = None,
+    lean: Lean = None,
+) -> AgentStep[str, OutT, DepsT]: ...
 def agent(
     agent: AbstractAgent[Any, Any],
     /,
     *,
-    prompt: Callable[[Any], Prompt] | None = None,
+    prompt: PromptFn[Any] | None = None,
     input_type: type[Any] | None = None,
     name: str | None = None,
     deps: Callable[[Any], object] | None = None,
     lean: Lean = None,
-) -> AgentStep[Any, Any]:
+) -> AgentStep[Any, Any, Any]:
     """Make a `pydantic_ai.Agent` a step.
 
-    The step's input type comes from `prompt`'s parameter, or `input_type`, or is `str`; its output type is the
-    agent's.
+    The step's input type comes from `prompt`'s first parameter, or `input_type`, or is `str`; its output type is
+    the agent's; the deps it needs are the agent's (or what `deps=` maps from), so running it with other deps is a
+    type error.
 
     Args:
         agent: Any Pydantic-AI agent, used as it is. Build it once and give it a `name=`.
-        prompt: Renders the input into the user prompt. By default a `str` is sent as it is and anything else as
-            its class name over its JSON.
+        prompt: Renders the input into the user prompt; a second parameter, when it takes one, gets the run's
+            `Flow` (the run's input, earlier steps' outputs, deps). By default a `str` is sent as it is and
+            anything else as its class name over its JSON.
         input_type: The input class, when there is no `prompt` to infer it from; checked at run time.
         name: The step's name; the agent's name by default.
         deps: Maps the run's deps to the deps this agent takes; the run's deps are passed as they are by default.

@@ -5,14 +5,15 @@ from __future__ import annotations
 import enum
 import types
 import typing
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any, Literal, overload
 
 from typing_extensions import TypeVar
 
 from .._core._errors import ConfigurationError, NoRoute
-from .._core._flow import Flow
+from .._core._flow import StepScope
 from .._core._step import AnyStep, Step, callable_name, common_class, ensure_named
+from .._core._traits import StepInfo
 
 __all__ = ('Branch', 'branch', 'keys_of')
 
@@ -21,16 +22,22 @@ OutT = TypeVar('OutT')
 KeyT = TypeVar('KeyT', bound=Hashable)
 
 
-class Branch(Step[InT, OutT]):
-    """Runs the case step whose key `selector` picks for the input; the record's `route` is that key."""
+class Branch(Step[InT, OutT, Any]):
+    """Runs the case step whose key `selector` picks for the input; the record's `route` is that key.
+
+    A `then=`/`otherwise=` branch records the route as `then` or `otherwise`.
+    """
+
+    record_kind = 'branch'
 
     def __init__(
         self,
         selector: Callable[[InT], Hashable],
-        cases: Mapping[Any, Step[InT, OutT]],
+        cases: Mapping[Any, Step[InT, OutT, Any]],
         *,
-        default: Step[InT, OutT] | None = None,
+        default: Step[InT, OutT, Any] | None = None,
         keys: object = None,
+        labels: Mapping[Any, str] | None = None,
         name: str | None = None,
     ) -> None:
         if not cases:
@@ -38,6 +45,7 @@ class Branch(Step[InT, OutT]):
         self.selector = selector
         self.cases = dict(cases)
         self.default = default
+        self.labels = {k: _label(k) for k in self.cases} | dict(labels or {})
         self.name = ensure_named(name, f'branch on {callable_name(selector)}')
         targets = [*self.cases.values(), *([default] if default is not None else [])]
         self.input_class = common_class(s.input_class for s in targets)
@@ -46,29 +54,29 @@ class Branch(Step[InT, OutT]):
         if expected is not None:
             _check_exhaustive(self.name, expected, self.cases, has_default=default is not None)
 
-    def children(self) -> Sequence[tuple[str, AnyStep]]:
-        edges: list[tuple[str, AnyStep]] = [(_label(k), s) for k, s in self.cases.items()]
+        edges: list[tuple[str, AnyStep]] = [(self.labels[k], s) for k, s in self.cases.items()]
         if self.default is not None:
             edges.append(('default', self.default))
-        return edges
+        self._info = StepInfo(kind='choice', children=edges)
 
-    async def invoke(self, input: InT, flow: Flow) -> OutT:
-        with flow.scope(self.name, 'branch') as scope:
-            key = self.selector(input)
-            chosen = self.cases.get(key)
-            if chosen is None:
-                if self.default is None:
-                    raise NoRoute(
-                        f'branch {self.name!r} got key {key!r}, which has no case: add a case for it or a default=',
-                        step=self.name,
-                    )
-                chosen = self.default
-                scope.route = 'default'
-                scope.detail['key'] = _label(key)
-            else:
-                scope.route = _label(key)
-            scope.output = output = await chosen.invoke(input, flow)
-            return output
+    def describe(self) -> StepInfo:
+        return self._info
+
+    async def _run(self, input: InT, scope: StepScope) -> OutT:
+        key = self.selector(input)
+        chosen = self.cases.get(key)
+        if chosen is None:
+            if self.default is None:
+                raise NoRoute(
+                    f'branch {self.name!r} got key {key!r}, which has no case: add a case for it or a default=',
+                    step=self.name,
+                )
+            chosen = self.default
+            scope.route = 'default'
+            scope.detail['key'] = _label(key)
+        else:
+            scope.route = self.labels[key]
+        return await chosen.invoke(input, scope.flow)
 
 
 def _label(key: object) -> str:
@@ -123,17 +131,17 @@ def branch(
     selector: Callable[[InT], bool],
     /,
     *,
-    then: Step[InT, OutT],
-    otherwise: Step[InT, OutT],
+    then: Step[InT, OutT, Any],
+    otherwise: Step[InT, OutT, Any],
     name: str | None = None,
 ) -> Branch[InT, OutT]: ...
 @overload
 def branch(
     selector: Callable[[InT], KeyT],
-    cases: Mapping[KeyT, Step[InT, OutT]],
+    cases: Mapping[KeyT, Step[InT, OutT, Any]],
     /,
     *,
-    default: Step[InT, OutT] | None = None,
+    default: Step[InT, OutT, Any] | None = None,
     keys: object = None,
     name: str | None = None,
 ) -> Branch[InT, OutT]: ...
@@ -157,7 +165,9 @@ def branch(
     if cases is None:
         if then is None or otherwise is None:
             raise ConfigurationError('branch(predicate, ...) needs both then= and otherwise=')
-        return Branch(selector, {True: then, False: otherwise}, keys=bool, name=name)
+        return Branch(
+            selector, {True: then, False: otherwise}, keys=bool, labels={True: 'then', False: 'otherwise'}, name=name
+        )
     if then is not None or otherwise is not None:
         raise ConfigurationError('branch takes either a cases mapping or then=/otherwise=, not both')
     return Branch(selector, cases, default=default, keys=keys, name=name)

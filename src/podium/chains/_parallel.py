@@ -9,13 +9,16 @@ import anyio
 from typing_extensions import TypeVar
 
 from .._core._errors import ConfigurationError
-from .._core._flow import Flow
+from .._core._flow import StepScope
 from .._core._step import AnyStep, Step, ensure_named
+from .._core._traits import StepInfo
 
-__all__ = ('MapEach', 'Parallel', 'map_each', 'parallel')
+__all__ = ('DEFAULT_MAX_CONCURRENCY', 'MapEach', 'Parallel', 'map_each', 'parallel')
 
 InT = TypeVar('InT')
 OutT = TypeVar('OutT')
+DepsT = TypeVar('DepsT', default=None)
+SharedDepsT = TypeVar('SharedDepsT')
 A = TypeVar('A')
 B = TypeVar('B')
 C = TypeVar('C')
@@ -45,27 +48,31 @@ class _FirstFailure:
             raise self.error
 
 
-class Parallel(Step[Any, tuple[Any, ...]]):
+class Parallel(Step[Any, tuple[Any, ...], Any]):
     """Runs every step on the same input concurrently; the output is the tuple of their outputs, in order."""
+
+    record_kind = 'parallel'
 
     def __init__(self, steps: Sequence[AnyStep], *, name: str | None = None) -> None:
         if len(steps) < 2:
             raise ConfigurationError('parallel needs at least two steps')
         self.steps = tuple(steps)
         self.name = ensure_named(name, 'parallel(' + ', '.join(s.name for s in self.steps) + ')')
+        self._info = StepInfo(kind='fan-out', children=[('', s) for s in self.steps], deterministic=False)
 
-    def children(self) -> Sequence[tuple[str, AnyStep]]:
-        return [('', s) for s in self.steps]
+    def describe(self) -> StepInfo:
+        return self._info
 
-    async def invoke(self, input: Any, flow: Flow) -> tuple[Any, ...]:
+    async def _run(self, input: Any, scope: StepScope) -> tuple[Any, ...]:
+        flow = scope.flow
         results: list[Any] = [None] * len(self.steps)
         failure = _FirstFailure()
 
-        async def run_one(i: int, step: AnyStep, scope: anyio.CancelScope) -> None:
+        async def run_one(i: int, step: AnyStep, cancel: anyio.CancelScope) -> None:
             try:
                 results[i] = await step.invoke(input, flow)
             except Exception as exc:
-                failure.fail(exc, scope)
+                failure.fail(exc, cancel)
 
         async with anyio.create_task_group() as tg:
             for i, step in enumerate(self.steps):
@@ -75,64 +82,148 @@ class Parallel(Step[Any, tuple[Any, ...]]):
 
 
 @overload
-def parallel(a: Step[InT, A], b: Step[InT, B], /, *, name: str | None = None) -> Step[InT, tuple[A, B]]: ...
+def parallel(
+    a: Step[InT, A, SharedDepsT], b: Step[InT, B, SharedDepsT], /, *, name: str | None = None
+) -> Step[InT, tuple[A, B], SharedDepsT]: ...
 @overload
 def parallel(
-    a: Step[InT, A], b: Step[InT, B], c: Step[InT, C], /, *, name: str | None = None
-) -> Step[InT, tuple[A, B, C]]: ...
+    a: Step[InT, A, SharedDepsT],
+    b: Step[InT, B, SharedDepsT],
+    c: Step[InT, C, SharedDepsT],
+    /,
+    *,
+    name: str | None = None,
+) -> Step[InT, tuple[A, B, C], SharedDepsT]: ...
 @overload
 def parallel(
-    a: Step[InT, A], b: Step[InT, B], c: Step[InT, C], d: Step[InT, D], /, *, name: str | None = None
-) -> Step[InT, tuple[A, B, C, D]]: ...
+    a: Step[InT, A, SharedDepsT],
+    b: Step[InT, B, SharedDepsT],
+    c: Step[InT, C, SharedDepsT],
+    d: Step[InT, D, SharedDepsT],
+    /,
+    *,
+    name: str | None = None,
+) -> Step[InT, tuple[A, B, C, D], SharedDepsT]: ...
 @overload
 def parallel(
-    a: Step[InT, A], b: Step[InT, B], c: Step[InT, C], d: Step[InT, D], e: Step[InT, E], /, *, name: str | None = None
-) -> Step[InT, tuple[A, B, C, D, E]]: ...
+    a: Step[InT, A, SharedDepsT],
+    b: Step[InT, B, SharedDepsT],
+    c: Step[InT, C, SharedDepsT],
+    d: Step[InT, D, SharedDepsT],
+    e: Step[InT, E, SharedDepsT],
+    /,
+    *,
+    name: str | None = None,
+) -> Step[InT, tuple[A, B, C, D, E], SharedDepsT]: ...
 @overload
-def parallel(*steps: Step[InT, OutT], name: str | None = None) -> Step[InT, tuple[OutT, ...]]: ...
+def parallel(
+    *steps: Step[InT, OutT, SharedDepsT], name: str | None = None
+) -> Step[InT, tuple[OutT, ...], SharedDepsT]: ...
+@overload
+def parallel(  # pyright: ignore[reportOverlappingOverload]  # steps needing different deps
+    a: Step[InT, A, Any], b: Step[InT, B, Any], /, *, name: str | None = None
+) -> Step[InT, tuple[A, B], Any]: ...
+@overload
+def parallel(  # pyright: ignore[reportOverlappingOverload]  # steps needing different deps
+    a: Step[InT, A, Any], b: Step[InT, B, Any], c: Step[InT, C, Any], /, *, name: str | None = None
+) -> Step[InT, tuple[A, B, C], Any]: ...
+@overload
+def parallel(  # pyright: ignore[reportOverlappingOverload]  # steps needing different deps
+    a: Step[InT, A, Any],
+    b: Step[InT, B, Any],
+    c: Step[InT, C, Any],
+    d: Step[InT, D, Any],
+    /,
+    *,
+    name: str | None = None,
+) -> Step[InT, tuple[A, B, C, D], Any]: ...
+@overload
+def parallel(  # pyright: ignore[reportOverlappingOverload]  # steps needing different deps
+    a: Step[InT, A, Any],
+    b: Step[InT, B, Any],
+    c: Step[InT, C, Any],
+    d: Step[InT, D, Any],
+    e: Step[InT, E, Any],
+    /,
+    *,
+    name: str | None = None,
+) -> Step[InT, tuple[A, B, C, D, E], Any]: ...
+@overload
+def parallel(  # pyright: ignore[reportOverlappingOverload]  # steps needing different deps
+    *steps: Step[InT, OutT, Any], name: str | None = None
+) -> Step[InT, tuple[OutT, ...], Any]: ...
 def parallel(*steps: AnyStep, name: str | None = None) -> AnyStep:
-    """Run steps concurrently on the same input; the first failure cancels the others and fails the step."""
+    """Run steps concurrently on the same input; the first failure cancels the others and fails the step.
+
+    When the steps need one deps type (or none), so does the parallel step; steps needing different deps make a
+    step whose deps the type checker no longer checks.
+    """
     return Parallel(steps, name=name)
 
 
-class MapEach(Step[Sequence[InT], list[OutT]]):
-    """Runs one step on every item of a sequence, at most `max_concurrency` at a time; output order is input order."""
+DEFAULT_MAX_CONCURRENCY = 16
+"""How many items `map_each` runs at once unless told otherwise.
 
-    def __init__(self, step: Step[InT, OutT], *, max_concurrency: int | None = None, name: str | None = None) -> None:
-        if max_concurrency is not None and max_concurrency < 1:
-            raise ConfigurationError(f'max_concurrency must be at least 1, got {max_concurrency}')
+Enough to hide the latency of model calls (each item mostly waits on the network) while keeping a run over a long
+list from opening thousands of connections at once, tripping the provider's rate limits, or holding every item's
+work in memory together.
+"""
+
+
+class MapEach(Step[Sequence[InT], list[OutT], DepsT]):
+    """Runs one step on every item of a sequence, at most `max_concurrency` at a time; output order is input order.
+
+    A fixed pool of `max_concurrency` workers takes items in turn, so memory holds the outputs, never a task per
+    item.
+    """
+
+    record_kind = 'map'
+
+    def __init__(
+        self,
+        step: Step[InT, OutT, DepsT],
+        *,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        name: str | None = None,
+    ) -> None:
+        if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise ConfigurationError(f'max_concurrency must be at least 1, got {max_concurrency!r}')
         self.step = step
         self.max_concurrency = max_concurrency
         self.name = ensure_named(name, f'map_each({step.name})')
+        self._info = StepInfo(kind='fan-out', children=[('each', step)], deterministic=False)
 
-    def children(self) -> Sequence[tuple[str, AnyStep]]:
-        return [('each', self.step)]
+    def describe(self) -> StepInfo:
+        return self._info
 
-    async def invoke(self, input: Sequence[InT], flow: Flow) -> list[OutT]:
-        with flow.scope(self.name, 'map') as scope:
-            items = list(input)
-            results: list[Any] = [None] * len(items)
-            failure = _FirstFailure()
-            limiter = anyio.Semaphore(self.max_concurrency or max(len(items), 1))
+    async def _run(self, input: Sequence[InT], scope: StepScope) -> list[OutT]:
+        flow = scope.flow
+        items = list(input)
+        results: list[Any] = [None] * len(items)
+        failure = _FirstFailure()
+        pending = iter(enumerate(items))
 
-            async def run_one(i: int, item: InT, cancel: anyio.CancelScope) -> None:
-                async with limiter:
-                    try:
-                        results[i] = await self.step.invoke(item, flow)
-                    except Exception as exc:
-                        failure.fail(exc, cancel)
+        async def worker(cancel: anyio.CancelScope) -> None:
+            for i, item in pending:  # workers share one iterator: each item is taken once
+                try:
+                    results[i] = await self.step.invoke(item, flow)
+                except Exception as exc:
+                    failure.fail(exc, cancel)
+                    return
 
-            async with anyio.create_task_group() as tg:
-                for i, item in enumerate(items):
-                    tg.start_soon(run_one, i, item, tg.cancel_scope)
-            failure.reraise()
-            scope.detail['items'] = len(items)
-            scope.output = results
-            return results
+        async with anyio.create_task_group() as tg:
+            for _ in range(min(self.max_concurrency, len(items))):
+                tg.start_soon(worker, tg.cancel_scope)
+        failure.reraise()
+        scope.detail['items'] = len(items)
+        return results
 
 
 def map_each(
-    step: Step[InT, OutT], *, max_concurrency: int | None = None, name: str | None = None
-) -> Step[Sequence[InT], list[OutT]]:
-    """Run `step` on every item of the input sequence, concurrently, keeping the input order."""
+    step: Step[InT, OutT, DepsT], *, max_concurrency: int = DEFAULT_MAX_CONCURRENCY, name: str | None = None
+) -> Step[Sequence[InT], list[OutT], DepsT]:
+    """Run `step` on every item of the input sequence, concurrently, keeping the input order.
+
+    At most `max_concurrency` items run at once: `DEFAULT_MAX_CONCURRENCY` (16) unless told otherwise.
+    """
     return MapEach(step, max_concurrency=max_concurrency, name=name)

@@ -1,20 +1,18 @@
-"""Mermaid diagrams of workflows: every step a node, every composition an edge, named chains as subgraphs."""
+"""Mermaid diagrams of workflows: every step a node, every composition an edge, named chains as subgraphs.
+
+Steps are drawn by what they say of themselves (`Step.describe()`), so a new step type, a user's own included,
+draws without this module knowing it.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
-from .._core._step import AnyStep, Chain
-from ..chains._branch import Branch
-from ..chains._loop import Loop
-from ..chains._parallel import MapEach, Parallel
-from ..routers._base import RouterBase
+from .._core._step import AnyStep
 
 __all__ = ('to_mermaid',)
 
 
 def to_mermaid(workflow: AnyStep) -> str:
-    """A `flowchart TD` of `workflow`: routers and branches as decisions, loops with their back edge."""
+    """A `flowchart TD` of `workflow`: choices (routers, branches) as decisions, loops with their back edge."""
     lines = ['flowchart TD']
     ids: dict[int, str] = {}
 
@@ -28,16 +26,16 @@ def to_mermaid(workflow: AnyStep) -> str:
     def label(step: AnyStep) -> str:
         return step.name.replace('"', "'")
 
-    def node(step: AnyStep) -> str:
+    def node(step: AnyStep, *, decision: bool) -> str:
         me, new = ident(step)
         if new:
-            shape = '{{"%s"}}' if isinstance(step, RouterBase | Branch) else '["%s"]'
+            shape = '{{"%s"}}' if decision else '["%s"]'
             lines.append(f'    {me}{shape % label(step)}')
         return me
 
-    def walk_chain(chain: Chain[Any, Any]) -> tuple[str, list[str]]:
-        entry, exits = walk(chain.steps[0])
-        for nxt in chain.steps[1:]:
+    def walk_sequence(steps: list[AnyStep]) -> tuple[str, list[str]]:
+        entry, exits = walk(steps[0])
+        for nxt in steps[1:]:
             nxt_entry, nxt_exits = walk(nxt)
             lines.extend(f'    {e} --> {nxt_entry}' for e in exits)
             exits = nxt_exits
@@ -45,26 +43,29 @@ def to_mermaid(workflow: AnyStep) -> str:
 
     def walk(step: AnyStep) -> tuple[str, list[str]]:
         """Draw `step`; return its entry node and its exit nodes."""
-        if isinstance(step, Chain):
-            if not step.is_named:
-                return walk_chain(step)
+        info = step.describe()
+        children = [child for _, child in info.children]
+        if info.kind == 'sequence' or (info.transparent and children):
+            if info.transparent:
+                return walk_sequence(children)
             lines.append(f'    subgraph {ident(step)[0]}["{label(step)}"]')
-            drawn = walk_chain(step)
+            drawn = walk_sequence(children)
             lines.append('    end')
             return drawn
-        me = node(step)
-        if isinstance(step, RouterBase | Branch | Parallel | MapEach):
+        me = node(step, decision=info.kind == 'choice')
+        if info.kind in ('choice', 'fan-out'):
             exits: list[str] = []
-            for edge_label, child in step.children():
+            for edge_label, child in info.children:
                 child_entry, child_exits = walk(child)
                 edge = f' -->|{edge_label}| ' if edge_label else ' --> '
                 lines.append(f'    {me}{edge}{child_entry}')
                 exits.extend(child_exits)
             return me, exits
-        if isinstance(step, Loop):
-            child_entry, child_exits = walk(step.step)
-            lines.append(f'    {me} --> {child_entry}')
-            lines.extend(f'    {e} -.->|until| {me}' for e in child_exits)
+        if info.kind == 'loop':
+            for _, child in info.children:
+                child_entry, child_exits = walk(child)
+                lines.append(f'    {me} --> {child_entry}')
+                lines.extend(f'    {e} -.->|until| {me}' for e in child_exits)
         return me, [me]
 
     walk(workflow)

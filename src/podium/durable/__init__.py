@@ -10,7 +10,7 @@ except ImportError as _missing:
 
 from ._approval import Approval, Outcome, Review, approval
 from ._errors import DurableError, NotWaiting, ReplayMismatch, RunNotFound, StoreUnavailable
-from ._intercept import checkpointed
+from ._hook import checkpointed
 from ._runs import RunInfo, StepCheckpoint, approve, list_runs, reject, show_run
 from ._store import DEFAULT_DB
 from ._workflow import DurableResult, DurableWorkflow, durable, run

@@ -12,7 +12,7 @@ from dbos import DBOS
 from typing_extensions import TypeVar
 
 from .._core._errors import ConfigurationError
-from .._core._flow import Flow
+from .._core._flow import StepScope
 from .._core._function import runtime_class
 from .._core._step import Step, ensure_named
 from ..agents._prompt import render_prompt
@@ -80,41 +80,40 @@ class Approval(Step[T, Review[T]]):
         self.input_class = runtime_class(input_type)
         self.output_class = Review
 
-    async def invoke(self, input: T, flow: Flow) -> Review[T]:
-        with flow.scope(self.name, 'approval') as scope:
-            position = current_position()
-            if active_run() is None or position is None:
-                raise ConfigurationError(
-                    f'approval step {self.name!r} can only wait inside a durable run: run the workflow with '
-                    'podium.durable (durable(workflow).run(...) or `podium run --durable`)'
-                )
-            waiting = {
-                'step': position.sid,
-                'name': self.name,
-                'summary': self.summary(input) if self.summary is not None else render_prompt(input)[:500],
-                'since': time.time(),
-                'timeout_s': self.timeout_s,
-            }
-            await DBOS.set_event_async(WAITING_EVENT, waiting)
-            message: dict[str, Any] | None = await DBOS.recv_async(
-                topic_for(position.sid), timeout_seconds=self.timeout_s
+    record_kind = 'approval'
+
+    async def _run(self, input: T, scope: StepScope) -> Review[T]:
+        position = current_position()
+        if active_run() is None or position is None:
+            raise ConfigurationError(
+                f'approval step {self.name!r} can only wait inside a durable run: run the workflow with '
+                'podium.durable (durable(workflow).run(...) or `podium run --durable`)'
             )
-            await DBOS.set_event_async(WAITING_EVENT, None)
-            if message is None:
-                review = Review(outcome='timed_out', value=input, reason=f'no decision within {self.timeout_s:g} s')
-            else:
-                review = Review(
-                    outcome='approved' if message.get('approved') else 'rejected',
-                    value=input,
-                    reason=message.get('reason'),
-                    reviewer=message.get('reviewer'),
-                )
-            scope.route = review.outcome
-            scope.reason = review.reason
-            if review.reviewer is not None:
-                scope.detail['reviewer'] = review.reviewer
-            scope.output = review
-            return review
+        waiting = {
+            'step': position.sid,
+            'name': self.name,
+            'summary': self.summary(input) if self.summary is not None else render_prompt(input)[:500],
+            'since': time.time(),
+            'timeout_s': self.timeout_s,
+        }
+        await DBOS.set_event_async(WAITING_EVENT, waiting)
+        message: dict[str, Any] | None = await DBOS.recv_async(topic_for(position.sid), timeout_seconds=self.timeout_s)
+        await DBOS.set_event_async(WAITING_EVENT, None)
+        if message is None:
+            review = Review(outcome='timed_out', value=input, reason=f'no decision within {self.timeout_s:g} s')
+        else:
+            review = Review(
+                outcome='approved' if message.get('approved') else 'rejected',
+                value=input,
+                reason=message.get('reason'),
+                reviewer=message.get('reviewer'),
+            )
+        scope.route = review.outcome
+        scope.reason = review.reason
+        if review.reviewer is not None:
+            scope.detail['reviewer'] = review.reviewer
+        scope.output = review
+        return review
 
 
 @overload

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Generic, cast
+import weakref
+from typing import Any, Generic, cast
 
 import anyio
 from dbos import DBOS, DBOSClient, DBOSConfiguredInstance, EnqueueOptions, SetWorkflowID, WorkflowHandleAsync
@@ -16,7 +17,7 @@ from .._core._errors import ConfigurationError
 from .._core._records import RunResult
 from .._core._step import Step, ensure_named
 from ._errors import ReplayMismatch, RunNotFound
-from ._intercept import install
+from ._hook import DurableSteps
 from ._replay import PREFIX, RunState, enter
 from ._store import Store
 
@@ -32,8 +33,11 @@ WORKFLOW_NAME = 'podium.run'
 """DBOS's name for the workflow function every podium run executes."""
 SUMMARY_EVENT = 'podium.summary'
 """The DBOS event holding a finished run's `RunResult.summary()`, readable without the workflow's code."""
-_KEPT = '_podium_durable_workflows'
-"""The attribute `durable` keeps a workflow's durable forms in, so asking twice registers it once."""
+_MADE: weakref.WeakKeyDictionary[Step[Any, Any, Any], dict[tuple[str, Store], DurableWorkflow[Any, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+"""The durable forms made of each workflow, so asking twice registers it once: DBOS keeps one registry of
+workflows per process, and this mirrors it (nothing is stored on the user's workflow)."""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -69,7 +73,7 @@ class DurableWorkflow(DBOSConfiguredInstance, Generic[InT, OutT]):
         self.deps = deps
         self.concurrency = concurrency
         self._client: DBOSClient | None = None
-        install(workflow, step_config=step_config or StepConfig())
+        self._hook = DurableSteps(workflow, step_config=step_config or StepConfig())
         try:
             super().__init__(self.name)
         except Exception as exc:  # DBOS raises a bare Exception for a name it already has
@@ -186,7 +190,8 @@ class DurableWorkflow(DBOSConfiguredInstance, Generic[InT, OutT]):
         assert run_id is not None
         state = RunState(run_id)
         with enter(None, run=state):
-            result = await self.workflow.run(input, deps=self.deps, usage_limits=usage_limits)
+            run = cast(Any, self.workflow.run)  # the deps were given to `durable()`, untyped
+            result: RunResult[OutT] = await run(input, deps=self.deps, usage_limits=usage_limits, hooks=(self._hook,))
         try:
             await DBOS.set_event_async(SUMMARY_EVENT, result.summary())
         except DBOSUnexpectedStepError as exc:
@@ -237,7 +242,7 @@ def durable(
     Asking again for the same workflow, name and store returns the same durable workflow, with the settings of
     the first call: DBOS registers each name once per process.
     """
-    made: dict[tuple[str, Store], DurableWorkflow[InT, OutT]] = getattr(workflow, _KEPT, None) or {}
+    made = _MADE.setdefault(workflow, {})
     key = (ensure_named(name, workflow.name), Store.resolve(db))
     wrapped = made.get(key)
     if wrapped is None:
@@ -245,8 +250,7 @@ def durable(
             workflow, name=name, db=db, deps=deps, concurrency=concurrency, step_config=step_config
         )
         made[key] = wrapped
-        setattr(workflow, _KEPT, made)
-    return wrapped
+    return cast('DurableWorkflow[InT, OutT]', wrapped)
 
 
 async def run(

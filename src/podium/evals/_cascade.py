@@ -7,15 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from .._core._step import AnyStep
 from ..routers._calibrate import CurvePoint, simulate
 from ..routers._cost import Run
-from ..routers._model_router import ModelRouter
 from ._cases import CaseFile, WorkflowDataset
 from ._routing_metrics import cascade_trials, cost_quality_curve, cost_vs_strong, quality_vs_strong
 from ._run import Evaluation, RunOptions, run_cases
+from ._tree import Cascade
 
 __all__ = ('CascadeEvaluation', 'evaluate_cascade')
 
@@ -24,7 +23,7 @@ __all__ = ('CascadeEvaluation', 'evaluate_cascade')
 class CascadeEvaluation:
     """The cascade's evaluation, and the evaluations pinned to each tier that ran (the strongest at least)."""
 
-    router: ModelRouter[Any, Any]
+    router: Cascade
     evaluation: Evaluation
     """The cascade as it is; its report has the metrics against always-strong."""
     pinned: Mapping[str, Evaluation]
@@ -49,7 +48,7 @@ class CascadeEvaluation:
 async def evaluate_cascade(
     workflow: AnyStep,
     cases: CaseFile | WorkflowDataset,
-    router: ModelRouter[Any, Any],
+    router: Cascade,
     options: RunOptions,
     *,
     every_tier: bool = False,

@@ -255,10 +255,11 @@ class _RowReader:
     def _route(self, route: str) -> str:
         if self.router is None:
             raise ValueError(f'the row expects route {route!r}, but workflow {self.workflow.name!r} has no router')
-        if route not in self.router.steps:
+        routes = self.router.describe().routes or ()
+        if route not in routes:
             raise ValueError(
                 f'route {route!r} is not a route of router {self.router.name!r}; '
-                f'its routes are {", ".join(sorted(self.router.steps))}'
+                f'its routes are {", ".join(sorted(routes))}'
             )
         return route
 

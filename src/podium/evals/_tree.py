@@ -1,16 +1,33 @@
-"""Finding steps in a workflow: the steps and routers a case file may name, and the routers metrics read."""
+"""Finding steps in a workflow: the steps and routers a case file may name, and the routers metrics read.
+
+Routers are found by what they say of themselves (`StepInfo.routes`), never by their class.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from contextlib import AbstractContextManager
+from typing import Protocol, runtime_checkable
 
 from .._core._step import AnyStep
-from ..routers._base import RouterBase
-from ..routers._model_router import ModelRouter
-from ..routers._semantic import SemanticRouter
+from ..routers._cost import Prices
 
-__all__ = ('escalating_router', 'find_cascade', 'find_router', 'steps_by_name')
+__all__ = ('Cascade', 'escalating_router', 'find_cascade', 'find_router', 'steps_by_name')
+
+
+@runtime_checkable
+class Cascade(Protocol):
+    """A router over model tiers that can be pinned to one tier, for an always-strong baseline (`ModelRouter`)."""
+
+    name: str
+    order: list[str]
+    prices: Prices | None
+    threshold: float
+    accept: object
+
+    def pin(self, tier: str) -> AbstractContextManager[None]:
+        """Within the block, runs use `tier` alone."""
+        ...
 
 
 def _walk(step: AnyStep, seen: set[int]) -> Iterator[AnyStep]:
@@ -18,7 +35,7 @@ def _walk(step: AnyStep, seen: set[int]) -> Iterator[AnyStep]:
         return
     seen.add(id(step))
     yield step
-    for _, child in step.children():
+    for _, child in step.describe().children:
         yield from _walk(child, seen)
 
 
@@ -30,24 +47,24 @@ def steps_by_name(workflow: AnyStep) -> dict[str, AnyStep]:
     return found
 
 
-def find_router(workflow: AnyStep, name: str | None) -> RouterBase[object, object] | None:
+def find_router(workflow: AnyStep, name: str | None) -> AnyStep | None:
     """The router called `name`, or the outermost router when `name` is None.
 
-    A router that is a semantic router's `escalate` step runs only for the messages the semantic router is unsure
-    of, while the semantic router's record carries the route either way: the semantic router is judged instead.
+    A router that another router escalates to runs only for the messages that one is unsure of, while the
+    escalating router's record carries the route either way: the escalating router is judged instead.
     """
-    routers = [step for step in _walk(workflow, set()) if isinstance(step, RouterBase)]
+    routers = [step for step in _walk(workflow, set()) if step.describe().routes is not None]
     found = next((r for r in routers if name is None or r.name == name), None)
     if found is None:
         return None
-    return next((r for r in routers if isinstance(r, SemanticRouter) and r.escalate is found), found)
+    return next((r for r in routers if r.describe().escalates_to is found), found)
 
 
-def escalating_router(workflow: AnyStep) -> SemanticRouter[Any, Any] | ModelRouter[Any, Any] | None:
+def escalating_router(workflow: AnyStep) -> AnyStep | None:
     """The outermost router whose record says whether it escalated: a semantic router or a model cascade."""
-    return next((s for s in _walk(workflow, set()) if isinstance(s, SemanticRouter | ModelRouter)), None)
+    return next((s for s in _walk(workflow, set()) if s.describe().escalates), None)
 
 
-def find_cascade(workflow: AnyStep) -> ModelRouter[Any, Any] | None:
-    """The outermost `ModelRouter`, whose tiers can be pinned for an always-strong baseline."""
-    return next((s for s in _walk(workflow, set()) if isinstance(s, ModelRouter)), None)
+def find_cascade(workflow: AnyStep) -> Cascade | None:
+    """The outermost router over pinnable model tiers (a `ModelRouter`)."""
+    return next((s for s in _walk(workflow, set()) if isinstance(s, Cascade)), None)

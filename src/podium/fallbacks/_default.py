@@ -9,7 +9,7 @@ from typing_extensions import TypeVar
 
 from .._core._classify import failure_reason, is_outage, matches
 from .._core._errors import ConfigurationError, StepOutputError
-from .._core._flow import Flow
+from .._core._flow import StepScope
 from .._core._step import Step
 from ._wrapper import StepWrapper, fail, record_success, try_step
 
@@ -22,7 +22,7 @@ OutT = TypeVar('OutT')
 class DefaultStep(StepWrapper[InT, OutT]):
     """Runs the wrapped step; when it fails for a reason in `on`, outputs `produce(input)` and degrades the run."""
 
-    kind = 'default'
+    record_kind = 'default'
 
     def __init__(
         self,
@@ -45,27 +45,27 @@ class DefaultStep(StepWrapper[InT, OutT]):
             return is_outage(exc)
         return failure_reason(exc) != 'budget' and matches(exc, self.on)
 
-    async def invoke(self, input: InT, flow: Flow) -> OutT:
-        with flow.scope(self.name, self.kind) as scope:
-            tried = await try_step(self.wrapped, input, flow, number=1)
-            if tried.error is None:
-                record_success(scope, tried.attempts)
-                scope.output = tried.output
-                return tried.output
-            scope.attempts.extend(tried.attempts)
-            if not self.degrades_on(tried.error):
-                fail([tried.error], step=self.name, attempts=tried.attempts)
-            output = self.produce(input)
-            cls = self.output_class
-            if cls is not None and not isinstance(output, cls):
-                raise StepOutputError(
-                    f'the default of {self.name!r} produced {type(output).__qualname__}, not {cls.__qualname__}',
-                    step=self.name,
-                )
-            scope.degrade(failure_reason(tried.error))
-            scope.detail['failed_step'] = self.wrapped.name
-            scope.output = output
-            return output
+    async def _run(self, input: InT, scope: StepScope) -> OutT:
+        flow = scope.flow
+        tried = await try_step(self.wrapped, input, flow, number=1)
+        if tried.error is None:
+            record_success(scope, tried.attempts)
+            scope.output = tried.output
+            return tried.output
+        scope.attempts.extend(tried.attempts)
+        if not self.degrades_on(tried.error):
+            fail([tried.error], step=self.name, attempts=tried.attempts)
+        output = self.produce(input)
+        cls = self.output_class
+        if cls is not None and not isinstance(output, cls):
+            raise StepOutputError(
+                f'the default of {self.name!r} produced {type(output).__qualname__}, not {cls.__qualname__}',
+                step=self.name,
+            )
+        scope.degrade(failure_reason(tried.error))
+        scope.detail['failed_step'] = self.wrapped.name
+        scope.output = output
+        return output
 
 
 @overload

@@ -15,9 +15,10 @@ from typing_extensions import TypeVar
 from .._core._classify import failure_reason, is_model_failure, matches
 from .._core._errors import ConfigurationError
 from .._core._failures import OutputRejected
-from .._core._flow import Flow
+from .._core._flow import StepScope
 from .._core._records import Attempt
-from .._core._step import AnyStep, Step, callable_name, common_class, ensure_named
+from .._core._step import Step, callable_name, common_class, ensure_named
+from .._core._traits import StepInfo
 from ._wrapper import fail, record_success, try_step
 
 __all__ = ('FallbackOn', 'FallbackStep', 'fallback', 'split_on')
@@ -62,6 +63,8 @@ def split_on(
 class FallbackStep(Step[InT, OutT]):
     """Runs `steps` in order until one produces an output that is not rejected; records which one and why."""
 
+    record_kind = 'fallback'
+
     def __init__(
         self,
         steps: Sequence[Step[InT, OutT]],
@@ -79,8 +82,10 @@ class FallbackStep(Step[InT, OutT]):
         self.input_class = common_class(s.input_class for s in self.steps)
         self.output_class = common_class(s.output_class for s in self.steps)
 
-    def children(self) -> Sequence[tuple[str, AnyStep]]:
-        return [('primary' if i == 0 else f'alternate {i}', s) for i, s in enumerate(self.steps)]
+    def describe(self) -> StepInfo:
+        return StepInfo(
+            kind='wrapper', children=[('primary' if i == 0 else f'alternate {i}', s) for i, s in enumerate(self.steps)]
+        )
 
     def falls_back_on(self, exc: BaseException) -> bool:
         """Whether `exc` moves on to the next step: the `on=` types, or any model failure when it names none.
@@ -95,34 +100,34 @@ class FallbackStep(Step[InT, OutT]):
         """The first `on=` predicate that rejects `output`, if any."""
         return next((p for p in self.rejects if p(output)), None)
 
-    async def invoke(self, input: InT, flow: Flow) -> OutT:
-        with flow.scope(self.name, 'fallback') as scope:
-            failures: list[BaseException] = []
-            attempts: list[Attempt] = []
-            for number, step in enumerate(self.steps, 1):
-                tried = await try_step(step, input, flow, number=number)
-                attempts.extend(tried.attempts)
-                if tried.error is not None:
-                    if not self.falls_back_on(tried.error):
-                        scope.attempts.extend(attempts)
-                        fail([*failures, tried.error], step=self.name, attempts=attempts)
-                    failures.append(tried.error)
-                    continue
-                if (predicate := self.rejected_by(tried.output)) is not None:
-                    failures.append(OutputRejected(f'{callable_name(predicate)} rejected the output of {step.name!r}'))
-                    continue
-                if failures:
-                    scope.detail['answered_by'] = step.name
-                    reason = failure_reason(failures[-1])
-                    if self.degrade:
-                        scope.degrade(reason)
-                    else:
-                        scope.fallback_reason = reason
-                record_success(scope, attempts)
-                scope.output = tried.output
-                return tried.output
-            scope.attempts.extend(attempts)
-            fail(failures, step=self.name, attempts=attempts)
+    async def _run(self, input: InT, scope: StepScope) -> OutT:
+        flow = scope.flow
+        failures: list[BaseException] = []
+        attempts: list[Attempt] = []
+        for number, step in enumerate(self.steps, 1):
+            tried = await try_step(step, input, flow, number=number)
+            attempts.extend(tried.attempts)
+            if tried.error is not None:
+                if not self.falls_back_on(tried.error):
+                    scope.attempts.extend(attempts)
+                    fail([*failures, tried.error], step=self.name, attempts=attempts)
+                failures.append(tried.error)
+                continue
+            if (predicate := self.rejected_by(tried.output)) is not None:
+                failures.append(OutputRejected(f'{callable_name(predicate)} rejected the output of {step.name!r}'))
+                continue
+            if failures:
+                scope.detail['answered_by'] = step.name
+                reason = failure_reason(failures[-1])
+                if self.degrade:
+                    scope.degrade(reason)
+                else:
+                    scope.fallback_reason = reason
+            record_success(scope, attempts)
+            scope.output = tried.output
+            return tried.output
+        scope.attempts.extend(attempts)
+        fail(failures, step=self.name, attempts=attempts)
 
 
 def fallback(

@@ -16,7 +16,7 @@ from pydantic_ai.usage import RunUsage
 from typing_extensions import TypeVar
 
 from .._core._errors import ConfigurationError
-from .._core._flow import Flow
+from .._core._flow import Flow, StepScope
 from .._core._records import Attempt
 from .._core._step import Step
 from ._clock import SYSTEM_CLOCK, Clock
@@ -48,7 +48,8 @@ class HedgeStep(StepWrapper[InT, OutT]):
     reports nothing to the client, so it shows as a `CancelledError` attempt in the record.
     """
 
-    kind = 'hedge'
+    record_kind = 'hedge'
+    deterministic = False
 
     def __init__(
         self,
@@ -68,22 +69,22 @@ class HedgeStep(StepWrapper[InT, OutT]):
         self.hedges = hedges
         self.clock = clock
 
-    async def invoke(self, input: InT, flow: Flow) -> OutT:
-        with flow.scope(self.name, self.kind) as scope:
-            race = _Race[OutT](self.clock.now())
-            async with anyio.create_task_group() as group:
-                group.start_soon(self._launch, input, flow, race, group)
-            attempts = sorted([a for t in race.tries for a in t.attempts] + race.cancelled, key=lambda a: a.number)
-            winner = race.winner
-            if race.legs > 1 or winner is None:
-                scope.detail['legs'] = race.legs
-            if winner is None:
-                scope.attempts.extend(attempts)
-                fail([t.error for t in race.tries if t.error is not None], step=self.name, attempts=attempts)
-            record_success(scope, attempts)
-            scope.detail['winner'] = winner.attempt.number
-            scope.output = winner.output
-            return winner.output
+    async def _run(self, input: InT, scope: StepScope) -> OutT:
+        flow = scope.flow
+        race = _Race[OutT](self.clock.now())
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._launch, input, flow, race, group)
+        attempts = sorted([a for t in race.tries for a in t.attempts] + race.cancelled, key=lambda a: a.number)
+        winner = race.winner
+        if race.legs > 1 or winner is None:
+            scope.detail['legs'] = race.legs
+        if winner is None:
+            scope.attempts.extend(attempts)
+            fail([t.error for t in race.tries if t.error is not None], step=self.name, attempts=attempts)
+        record_success(scope, attempts)
+        scope.detail['winner'] = winner.attempt.number
+        scope.output = winner.output
+        return winner.output
 
     async def _launch(self, input: InT, flow: Flow, race: _Race[OutT], group: TaskGroup) -> None:
         for number in range(1, self.hedges + 2):

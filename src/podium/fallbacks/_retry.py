@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing_extensions import TypeVar
 
 from .._core._classify import failure_reason, is_retryable, root_cause
-from .._core._flow import Flow
+from .._core._flow import StepScope
 from .._core._records import Attempt
 from .._core._step import Step
 from ._backoff import Backoff
@@ -29,38 +29,38 @@ class RetryStep(StepWrapper[InT, OutT]):
     requests). An error a `RetryingModel` already gave up on is not retried again, so the two never multiply.
     """
 
-    kind = 'retry'
+    record_kind = 'retry'
 
     def __init__(self, wrapped: Step[InT, OutT], *, policy: RetryPolicy, name: str | None = None) -> None:
         super().__init__(wrapped, name=name)
         self.policy = policy
 
-    async def invoke(self, input: InT, flow: Flow) -> OutT:
-        with flow.scope(self.name, self.kind) as scope:
-            loop = RetryLoop(self.policy)
-            failures: list[BaseException] = []
-            attempts: list[Attempt] = []
-            waited = 0.0
-            while True:
-                loop.tries += 1
-                tried = await try_step(
-                    self.wrapped, input, flow, number=loop.tries, waited=waited, timeout=loop.remaining()
-                )
-                attempts.extend(tried.attempts)
-                if tried.error is None:
-                    record_success(scope, attempts)
-                    if failures:
-                        scope.detail['retry_reason'] = failure_reason(failures[-1])
-                    scope.output = tried.output
-                    return tried.output
-                failures.append(tried.error)
-                wait = loop.wait_before_retry(root_cause(tried.error))
-                if wait is None:
-                    scope.attempts.extend(attempts)
-                    scope.detail['stop_reason'] = loop.stop_reason or 'attempts'
-                    fail(failures, step=self.name, attempts=attempts)
-                await self.policy.clock.sleep(wait)
-                waited = wait
+    async def _run(self, input: InT, scope: StepScope) -> OutT:
+        flow = scope.flow
+        loop = RetryLoop(self.policy)
+        failures: list[BaseException] = []
+        attempts: list[Attempt] = []
+        waited = 0.0
+        while True:
+            loop.tries += 1
+            tried = await try_step(
+                self.wrapped, input, flow, number=loop.tries, waited=waited, timeout=loop.remaining()
+            )
+            attempts.extend(tried.attempts)
+            if tried.error is None:
+                record_success(scope, attempts)
+                if failures:
+                    scope.detail['retry_reason'] = failure_reason(failures[-1])
+                scope.output = tried.output
+                return tried.output
+            failures.append(tried.error)
+            wait = loop.wait_before_retry(root_cause(tried.error))
+            if wait is None:
+                scope.attempts.extend(attempts)
+                scope.detail['stop_reason'] = loop.stop_reason or 'attempts'
+                fail(failures, step=self.name, attempts=attempts)
+            await self.policy.clock.sleep(wait)
+            waited = wait
 
 
 def retry(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing_extensions import TypeVar
 
 from .._core._errors import ConfigurationError
-from .._core._flow import Flow
+from .._core._flow import StepScope
 from .._core._step import Step
 from ._wrapper import StepWrapper, settle, try_step
 
@@ -21,7 +21,8 @@ class TimeoutStep(StepWrapper[InT, OutT]):
     A run's own `timeout=` ends the whole run; this bounds one step, so `fallback` or `default` can take over.
     """
 
-    kind = 'timeout'
+    record_kind = 'timeout'
+    deterministic = False
 
     def __init__(self, wrapped: Step[InT, OutT], seconds: float, *, name: str | None = None) -> None:
         if seconds <= 0:
@@ -29,10 +30,10 @@ class TimeoutStep(StepWrapper[InT, OutT]):
         super().__init__(wrapped, name=name)
         self.seconds = seconds
 
-    async def invoke(self, input: InT, flow: Flow) -> OutT:
-        with flow.scope(self.name, self.kind) as scope:
-            tried = await try_step(self.wrapped, input, flow, number=1, timeout=self.seconds)
-            return settle(scope, tried, step=self.name)
+    async def _run(self, input: InT, scope: StepScope) -> OutT:
+        flow = scope.flow
+        tried = await try_step(self.wrapped, input, flow, number=1, timeout=self.seconds)
+        return settle(scope, tried, step=self.name)
 
 
 def timeout(step: Step[InT, OutT], seconds: float, *, name: str | None = None) -> TimeoutStep[InT, OutT]:

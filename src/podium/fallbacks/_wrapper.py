@@ -12,7 +12,6 @@ from dataclasses import replace
 from typing import ClassVar, Generic, NoReturn
 
 import anyio
-from pydantic_ai.models import Model
 from typing_extensions import TypeVar
 
 from .._core._attempts import collect_attempts, notable
@@ -21,7 +20,7 @@ from .._core._failures import FallbackError, StepTimeout
 from .._core._flow import Flow, StepScope
 from .._core._records import Attempt
 from .._core._step import AnyStep, Step, ensure_named
-from ..agents._agent_step import AgentStep
+from .._core._traits import StepInfo
 
 __all__ = ('StepWrapper', 'Try', 'fail', 'record_success', 'settle', 'try_step')
 
@@ -32,17 +31,20 @@ OutT = TypeVar('OutT')
 class StepWrapper(Step[InT, OutT]):
     """A step that runs `wrapped` under a policy (retry, default, hedge, timeout, breaker) and records why it fired."""
 
-    kind: ClassVar[str]
+    record_kind: ClassVar[str]
     """The record kind, also the start of the default name: `retry(billing_extract)`."""
 
     def __init__(self, wrapped: Step[InT, OutT], *, name: str | None) -> None:
         self.wrapped = wrapped
-        self.name = ensure_named(name, f'{self.kind}({wrapped.name})')
+        self.name = ensure_named(name, f'{self.record_kind}({wrapped.name})')
         self.input_class = wrapped.input_class
         self.output_class = wrapped.output_class
 
-    def children(self) -> Sequence[tuple[str, AnyStep]]:
-        return [('', self.wrapped)]
+    deterministic: ClassVar[bool] = True
+    """`False` for wrappers whose course depends on timing or process state (hedge, timeout, breaker)."""
+
+    def describe(self) -> StepInfo:
+        return StepInfo(kind='wrapper', children=[('', self.wrapped)], deterministic=self.deterministic)
 
 
 class Try(Generic[OutT]):
@@ -84,7 +86,7 @@ async def try_step(
     step: Step[InT, OutT], input: InT, flow: Flow, *, number: int, waited: float = 0.0, timeout: float | None = None
 ) -> Try[OutT]:
     """Run `step` once, catching its failure (never a cancellation), within `timeout` seconds when given."""
-    first = len(flow.records)
+    first = flow.mark()
     started = time.perf_counter()
 
     def attempt(error: Exception | None, model_attempts: list[Attempt]) -> Attempt:
@@ -120,13 +122,10 @@ async def _invoke(step: Step[InT, OutT], input: InT, flow: Flow, timeout: float 
 
 def _recorded_model(flow: Flow, step: AnyStep, first: int) -> str | None:
     """The model `step` answered with, from its record, or else the model its agent is configured with."""
-    for record in flow.records[first:]:
-        if record is not None and record.name == step.name and record.model is not None:
+    for record in flow.records_since(first):
+        if record.name == step.name and record.model is not None:
             return record.model
-    if isinstance(step, AgentStep):
-        model = step.agent.model
-        return model.model_name if isinstance(model, Model) else model
-    return None
+    return step.describe().model
 
 
 def record_success(scope: StepScope, attempts: Sequence[Attempt]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic
 
@@ -10,7 +10,8 @@ from typing_extensions import TypeVar
 
 from .._core._errors import ConfigurationError
 from .._core._flow import Flow, StepScope
-from .._core._step import AnyStep, Step, common_class
+from .._core._step import Step, common_class
+from .._core._traits import StepInfo
 
 __all__ = ('Allow', 'Route', 'RouterBase')
 
@@ -25,16 +26,16 @@ Allow = Callable[[Any, object], Collection[str]]
 class Route(Generic[InT, OutT]):
     """A route's step with the description an LLM router reads when choosing it."""
 
-    step: Step[InT, OutT]
+    step: Step[InT, OutT, Any]
     description: str
 
 
-class RouterBase(Step[InT, OutT]):
+class RouterBase(Step[InT, OutT, Any]):
     """Dispatches to one step per route; a route outside the allow-list never reaches a step."""
 
     def __init__(
         self,
-        routes: Mapping[str, Step[InT, OutT] | Route[InT, OutT]],
+        routes: Mapping[str, Step[InT, OutT, Any] | Route[InT, OutT]],
         *,
         fallback: str,
         allow: Allow | None,
@@ -42,7 +43,7 @@ class RouterBase(Step[InT, OutT]):
     ) -> None:
         if not routes:
             raise ConfigurationError(f'router {name!r} needs at least one route')
-        self.steps: dict[str, Step[InT, OutT]] = {}
+        self.steps: dict[str, Step[InT, OutT, Any]] = {}
         self.descriptions: dict[str, str] = {}
         for route, target in routes.items():
             if not route or not route.strip():
@@ -64,8 +65,10 @@ class RouterBase(Step[InT, OutT]):
         self.input_class = common_class(s.input_class for s in self.steps.values())
         self.output_class = common_class(s.output_class for s in self.steps.values())
 
-    def children(self) -> Sequence[tuple[str, AnyStep]]:
-        return list(self.steps.items())
+    record_kind = 'router'
+
+    def describe(self) -> StepInfo:
+        return StepInfo(kind='choice', children=list(self.steps.items()), routes=tuple(self.steps))
 
     async def dispatch(self, route: str | None, input: InT, flow: Flow, scope: StepScope, *, why: str | None) -> OutT:
         """Run the step of `route`, or of the fallback when `route` is unknown, missing or not allowed.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import replace
 from typing import Literal, TypeAlias, cast
 
 import anyio
@@ -17,6 +18,7 @@ from .._core._flow import Flow, StepScope
 from .._core._records import Attempt, RunResult
 from .._core._redact import describe
 from .._core._step import Step, ensure_named
+from .._core._traits import StepInfo
 from ._base import Allow, RouterBase
 from ._calibrate import Calibration, TierOutcome, Trial, calibrate_trials, too_few_cases
 from ._checks import OutputCheck
@@ -86,6 +88,9 @@ class ModelRouter(RouterBase[InT, OutT]):
         self.prices = prices
         self._pinned: ContextVar[str | None] = ContextVar(f'podium_pinned_{name}', default=None)
 
+    def describe(self) -> StepInfo:
+        return replace(super().describe(), escalates=True)
+
     @contextmanager
     def pin(self, tier: str) -> Generator[None]:
         """Within this block, runs use `tier` alone (for baselines and calibration); its output is still scored."""
@@ -97,26 +102,26 @@ class ModelRouter(RouterBase[InT, OutT]):
         finally:
             self._pinned.reset(token)
 
-    async def invoke(self, input: InT, flow: Flow) -> OutT:
-        with flow.scope(self.name, 'router') as scope:
-            plan = await self._plan(input, flow, scope)
-            for tier in plan[:-1]:
-                try:
-                    output = await self._run_tier(tier, input, flow, scope)
-                except BudgetExceeded:
-                    raise
-                except WorkflowError as exc:
-                    scope.detail[f'reason.{tier}'] = _failure(exc)
-                    continue
-                reason = await self._judge(input, output, flow, scope, tier)
-                if reason is None:
-                    return self._keep(scope, tier, output)
-                scope.detail[f'reason.{tier}'] = reason
-            tier = plan[-1]
-            output = await self._run_tier(tier, input, flow, scope)
-            if self._pinned.get() is not None and tier != self.order[-1]:
-                await self._judge(input, output, flow, scope, tier)  # scored for calibration, kept regardless
-            return self._keep(scope, tier, output)
+    async def _run(self, input: InT, scope: StepScope) -> OutT:
+        flow = scope.flow
+        plan = await self._plan(input, flow, scope)
+        for tier in plan[:-1]:
+            try:
+                output = await self._run_tier(tier, input, flow, scope)
+            except BudgetExceeded:
+                raise
+            except WorkflowError as exc:
+                scope.detail[f'reason.{tier}'] = _failure(exc)
+                continue
+            reason = await self._judge(input, output, flow, scope, tier)
+            if reason is None:
+                return self._keep(scope, tier, output)
+            scope.detail[f'reason.{tier}'] = reason
+        tier = plan[-1]
+        output = await self._run_tier(tier, input, flow, scope)
+        if self._pinned.get() is not None and tier != self.order[-1]:
+            await self._judge(input, output, flow, scope, tier)  # scored for calibration, kept regardless
+        return self._keep(scope, tier, output)
 
     def _keep(self, scope: StepScope, tier: str, output: OutT) -> OutT:
         escalations = sum(key.startswith('reason.') for key in scope.detail)
@@ -130,7 +135,7 @@ class ModelRouter(RouterBase[InT, OutT]):
     async def _run_tier(self, tier: str, input: InT, flow: Flow, scope: StepScope) -> OutT:
         """Run one tier, noting the attempt (and the model that answered or failed) on the router's record."""
         step = self.steps[tier]
-        first = len(flow.records)
+        first = flow.mark()
         error: WorkflowError | None = None
         try:
             return await step.invoke(input, flow)
@@ -138,7 +143,7 @@ class ModelRouter(RouterBase[InT, OutT]):
             error = exc
             raise
         finally:
-            record = next((r for r in flow.records[first:] if r is not None and r.name == step.name), None)
+            record = next((r for r in flow.records_since(first) if r.name == step.name), None)
             scope.attempts.append(
                 Attempt(
                     number=len(scope.attempts) + 1,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any, Generic, Literal
 
 from pydantic import BaseModel, Field
@@ -13,8 +14,9 @@ from pydantic_ai.models import Model
 from typing_extensions import TypeVar
 
 from .._core._errors import ConfigurationError
-from .._core._flow import Flow
+from .._core._flow import StepScope
 from .._core._step import Step, ensure_named
+from .._core._traits import StepInfo
 from ..agents._agent_step import Lean, call_agent
 from ..agents._prompt import Prompt, render_prompt
 from ._base import Allow, Route, RouterBase
@@ -54,7 +56,7 @@ class Router(RouterBase[InT, OutT]):
 
     def __init__(
         self,
-        routes: Mapping[str, Step[InT, OutT] | Route[InT, OutT]],
+        routes: Mapping[str, Step[InT, OutT, Any] | Route[InT, OutT]],
         *,
         fallback: str,
         model: Model | str | None = None,
@@ -89,24 +91,25 @@ class Router(RouterBase[InT, OutT]):
             )
         self.agent: AbstractAgent[Any, RouteDecision[Any]] = agent
 
-    async def invoke(self, input: InT, flow: Flow) -> OutT:
-        with flow.scope(self.name, 'router') as scope:
-            prompt = render_prompt(input) if self.prompt is None else self.prompt(input)
-            deps = flow.deps if self.deps is None else self.deps(flow.deps)
-            try:
-                call = await call_agent(
-                    self.agent, prompt, flow, step=self.name, deps=deps, lean=self.lean, scope=scope
-                )
-            except UnexpectedModelBehavior as exc:
-                # Output that stayed invalid through the agent's own retries: an invented route lands here.
-                scope.detail['error'] = type(exc).__name__
-                return await self.dispatch(None, input, flow, scope, why='invalid_decision')
-            scope.usage = call.usage
-            scope.model = call.model
-            decision = call.output
-            route = getattr(decision, 'route', None)
-            scope.confidence = getattr(decision, 'confidence', None)
-            scope.reason = getattr(decision, 'reason', None)
-            low = scope.confidence is not None and scope.confidence < self.min_confidence
-            why = 'low_confidence' if low and route != self.fallback else None
-            return await self.dispatch(route if isinstance(route, str) else None, input, flow, scope, why=why)
+    def describe(self) -> StepInfo:
+        return replace(super().describe(), decides_with=self.agent)
+
+    async def _run(self, input: InT, scope: StepScope) -> OutT:
+        flow = scope.flow
+        prompt = render_prompt(input) if self.prompt is None else self.prompt(input)
+        deps = flow.deps if self.deps is None else self.deps(flow.deps)
+        try:
+            call = await call_agent(self.agent, prompt, flow, step=self.name, deps=deps, lean=self.lean, scope=scope)
+        except UnexpectedModelBehavior as exc:
+            # Output that stayed invalid through the agent's own retries: an invented route lands here.
+            scope.detail['error'] = type(exc).__name__
+            return await self.dispatch(None, input, flow, scope, why='invalid_decision')
+        scope.usage = call.usage
+        scope.model = call.model
+        decision = call.output
+        route = getattr(decision, 'route', None)
+        scope.confidence = getattr(decision, 'confidence', None)
+        scope.reason = getattr(decision, 'reason', None)
+        low = scope.confidence is not None and scope.confidence < self.min_confidence
+        why = 'low_confidence' if low and route != self.fallback else None
+        return await self.dispatch(route if isinstance(route, str) else None, input, flow, scope, why=why)

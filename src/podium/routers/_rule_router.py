@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from typing_extensions import TypeVar
 
 from .._core._errors import ConfigurationError
-from .._core._flow import Flow
+from .._core._flow import StepScope
 from .._core._step import Step, ensure_named
 from ..agents._prompt import render_prompt
 from ._base import Allow, Route, RouterBase
@@ -27,7 +28,7 @@ class RuleRouter(RouterBase[InT, OutT]):
 
     def __init__(
         self,
-        routes: Mapping[str, Step[InT, OutT] | Route[InT, OutT]],
+        routes: Mapping[str, Step[InT, OutT, Any] | Route[InT, OutT]],
         *,
         fallback: str,
         rule: Callable[[InT], str | None] | None = None,
@@ -51,7 +52,7 @@ class RuleRouter(RouterBase[InT, OutT]):
         text = render_prompt(input).lower()
         return next((route for route, words in self.keywords.items() if any(w in text for w in words)), None)
 
-    async def invoke(self, input: InT, flow: Flow) -> OutT:
-        with flow.scope(self.name, 'router') as scope:
-            route = self._match(input)
-            return await self.dispatch(route, input, flow, scope, why='no_match' if route is None else None)
+    async def _run(self, input: InT, scope: StepScope) -> OutT:
+        flow = scope.flow
+        route = self._match(input)
+        return await self.dispatch(route, input, flow, scope, why='no_match' if route is None else None)

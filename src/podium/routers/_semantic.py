@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
 
 import anyio
 from pydantic_ai.embeddings import Embedder, EmbeddingModel
@@ -12,6 +14,7 @@ from typing_extensions import TypeVar
 from .._core._errors import ConfigurationError
 from .._core._flow import Flow, StepScope
 from .._core._step import Step, ensure_named
+from .._core._traits import StepInfo
 from ..agents._prompt import render_prompt
 from ._base import Allow, Route, RouterBase
 from ._errors import EmbeddingFailed
@@ -40,7 +43,7 @@ class SemanticRouter(RouterBase[InT, OutT]):
 
     def __init__(
         self,
-        routes: Mapping[str, Step[InT, OutT] | Route[InT, OutT]],
+        routes: Mapping[str, Step[InT, OutT, Any] | Route[InT, OutT]],
         *,
         utterances: Mapping[str, Sequence[str]],
         embedder: Embedder | EmbeddingModel | str,
@@ -88,28 +91,32 @@ class SemanticRouter(RouterBase[InT, OutT]):
         self.cache = cache if cache is not None else EmbeddingCache()
         self._lock = anyio.Lock()
 
-    def children(self) -> Sequence[tuple[str, Step[InT, OutT]]]:
-        escalation = [('escalate', self.escalate)] if self.escalate is not None else []
-        return [*super().children(), *escalation]
+    def describe(self) -> StepInfo:
+        info = replace(super().describe(), escalates=True)
+        if self.escalate is None:
+            return info
+        return replace(
+            info, children=[*info.children, ('escalate', self.escalate)], escalates_to=self.escalate, escalates=True
+        )
 
-    async def invoke(self, input: InT, flow: Flow) -> OutT:
-        with flow.scope(self.name, 'router') as scope:
-            try:
-                nearest, score = await self._nearest(self._text(input), flow, scope)
-            except EmbeddingFailed as exc:
-                if self.escalate is None:
-                    raise
-                scope.detail['error'] = exc.message
-                scope.degrade('embedding_failed')
-                return await self._escalate(input, flow, scope, self.escalate)
-            threshold = self.thresholds[nearest]
-            scope.detail.update(nearest=nearest, similarity=round(score, 4), threshold=round(threshold, 4))
-            if score < threshold and self.escalate is not None:
-                return await self._escalate(input, flow, scope, self.escalate)
-            scope.detail['escalated'] = False
-            if score >= threshold:
-                return await self.dispatch(nearest, input, flow, scope, why=None)
-            return await self.dispatch(None, input, flow, scope, why='low_similarity')
+    async def _run(self, input: InT, scope: StepScope) -> OutT:
+        flow = scope.flow
+        try:
+            nearest, score = await self._nearest(self._text(input), flow, scope)
+        except EmbeddingFailed as exc:
+            if self.escalate is None:
+                raise
+            scope.detail['error'] = exc.message
+            scope.degrade('embedding_failed')
+            return await self._escalate(input, flow, scope, self.escalate)
+        threshold = self.thresholds[nearest]
+        scope.detail.update(nearest=nearest, similarity=round(score, 4), threshold=round(threshold, 4))
+        if score < threshold and self.escalate is not None:
+            return await self._escalate(input, flow, scope, self.escalate)
+        scope.detail['escalated'] = False
+        if score >= threshold:
+            return await self.dispatch(nearest, input, flow, scope, why=None)
+        return await self.dispatch(None, input, flow, scope, why='low_similarity')
 
     async def fit(
         self,
@@ -208,11 +215,9 @@ class SemanticRouter(RouterBase[InT, OutT]):
 
     async def _escalate(self, input: InT, flow: Flow, scope: StepScope, target: Step[InT, OutT]) -> OutT:
         scope.detail.update(escalated=True, escalated_to=target.name)
-        first = len(flow.records)
+        first = flow.mark()
         scope.output = output = await target.invoke(input, flow)
-        scope.route = next(
-            (r.route for r in flow.records[first:] if r is not None and r.name == target.name and r.route), None
-        )
+        scope.route = next((r.route for r in flow.records_since(first) if r.name == target.name and r.route), None)
         return output
 
 

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +14,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from pydantic_core import to_json
 
+from .._core._hooks import RunHook, default_hooks, set_default_hooks
 from .._core._redact import redact
 from ._redacting import attached_redaction, install_redaction, sdk_provider
 
@@ -23,14 +23,14 @@ if TYPE_CHECKING:
 
     from opentelemetry.context import Context
 
-    from .._core._flow import Flow
+    from .._core._flow import Flow, StepScope
     from .._core._records import StepRecord
 
 __all__ = ('SpanHandle', 'Tracing', 'active_tracing', 'instrument', 'uninstrument')
 
 
-class Tracing:
-    """Where a run's spans go, and what they may contain."""
+class Tracing(RunHook):
+    """A run hook that sends a run's spans to Logfire: where they go, and what they may contain."""
 
     def __init__(
         self, logfire_instance: logfire.Logfire, *, include_content: bool = False, agent_run_spans: bool = False
@@ -40,12 +40,34 @@ class Tracing:
         """Whether step outputs go into span attributes. Off by default: outputs may hold personal data."""
         self.agent_run_spans = agent_run_spans
         """Whether lean calls also open Pydantic-AI's `<agent> run` span under their step span."""
+        self.instrumented_agents = False
+        """Whether `instrument()` turned Pydantic-AI's agent instrumentation on, so `uninstrument()` turns it off."""
         provider = logfire_instance.config.get_tracer_provider()
         # Spans start on Logfire's tracer directly, as Pydantic-AI's do: `logfire.span` formats a message template
         # and inspects the caller's frame on every call, which costs more than the span itself.
         self._tracer = provider.get_tracer('podium', version('podium'))
         self._provider = provider
+        self._open_spans: dict[int, SpanHandle] = {}
+        """Spans of runs and steps still open, by the id of their flow or scope."""
         install_redaction(provider, attributes=include_content)
+
+    def run_started(self, flow: Flow[Any]) -> None:
+        if not self.agent_run_spans:
+            flow.agent_run_spans = False  # the step span stands in for Pydantic-AI's run span on the lean path
+        self._open_spans[id(flow)] = self.run_span(flow.workflow)
+
+    def run_finished(self, flow: Flow[Any], error: BaseException | None) -> None:
+        handle = self._open_spans.pop(id(flow), None)
+        if handle is not None:
+            handle.finish_run(flow, error)
+
+    def step_started(self, scope: StepScope) -> None:
+        self._open_spans[id(scope)] = self.step_span(scope.name, scope.kind)
+
+    def step_finished(self, scope: StepScope, record: StepRecord, error: BaseException | None) -> None:
+        handle = self._open_spans.pop(id(scope), None)
+        if handle is not None:
+            handle.finish(record, error)
 
     def run_span(self, workflow: str) -> SpanHandle:
         """Open the root span of a run."""
@@ -126,22 +148,6 @@ class SpanHandle:
         span.end()
 
 
-@dataclass
-class _Switch:
-    """The process-wide tracing switch.
-
-    Tracing is a process concern, like `logfire.configure()` and `Agent.instrument_all()`, which this mirrors;
-    it is podium's one module-level setting (besides `_redact`'s bounded memo of texts found clean), and runs read
-    it once at start.
-    """
-
-    tracing: Tracing | None = None
-    instrumented_agents: bool = False
-
-
-_SWITCH = _Switch()
-
-
 def instrument(
     logfire_instance: logfire.Logfire | None = None,
     *,
@@ -166,21 +172,24 @@ def instrument(
     instance = logfire_instance or logfire.DEFAULT_LOGFIRE_INSTANCE
     if agents:
         instance.instrument_pydantic_ai(include_content=include_content)
-    _SWITCH.tracing = Tracing(instance, include_content=include_content, agent_run_spans=agent_run_spans)
-    _SWITCH.instrumented_agents = agents
-    return _SWITCH.tracing
+    tracing = Tracing(instance, include_content=include_content, agent_run_spans=agent_run_spans)
+    tracing.instrumented_agents = agents
+    # Tracing is a process concern, like `logfire.configure()` and `Agent.instrument_all()`, which this mirrors:
+    # the hook joins every run started from now on.
+    set_default_hooks((*(h for h in default_hooks() if not isinstance(h, Tracing)), tracing))
+    return tracing
 
 
 def uninstrument() -> None:
     """Turn tracing off again (and Pydantic-AI's agent instrumentation, if `instrument` turned it on)."""
-    if _SWITCH.instrumented_agents:
+    tracing = active_tracing()
+    if tracing is not None and tracing.instrumented_agents:
         from pydantic_ai import Agent
 
         Agent.instrument_all(False)
-    _SWITCH.tracing = None
-    _SWITCH.instrumented_agents = False
+    set_default_hooks(tuple(h for h in default_hooks() if not isinstance(h, Tracing)))
 
 
 def active_tracing() -> Tracing | None:
     """The tracing new runs use, or `None` when off."""
-    return _SWITCH.tracing
+    return next((h for h in default_hooks() if isinstance(h, Tracing)), None)
