@@ -1,8 +1,8 @@
 """LangGraph whose nodes call `ChatOpenAI.with_structured_output` on the W2 server: W1's graph, real client.
 
 Every `ChatOpenAI` of the graph shares one httpx client (the pool of ``pai_raw.openai_client``), as an application
-passing ``http_async_client`` would. Structured output uses function calling, the tool-call path Pydantic-AI's
-output tools take and W1's LangGraph system measures.
+passing ``http_async_client`` would, with the same timeout and no retries. Structured output uses function calling,
+the tool-call path Pydantic-AI's output tools take and W1's LangGraph system measures.
 """
 
 from __future__ import annotations
@@ -16,14 +16,21 @@ from langgraph.graph import END, START, StateGraph
 from bench._w1.langgraph_lc import STATE_KEYS, W1State, step_node
 from bench._w1.workload import ROUTER_INSTRUCTIONS, ROUTES, STEP_TYPES, Answer, RouteDecision, RunOne
 from bench._w2.harness import MODEL, main
-from bench._w2.pai_raw import openai_client
+from bench._w2.pai_raw import TIMEOUT, openai_client
 
 
 def build_graph(base_url: str) -> Any:
     http_client = openai_client(base_url)._client  # the pool, shared by every ChatOpenAI below
 
     def structured(output_type: type) -> Any:
-        llm = ChatOpenAI(model=MODEL['openai'], base_url=f'{base_url}/v1', api_key='w2', http_async_client=http_client)
+        llm = ChatOpenAI(
+            model=MODEL['openai'],
+            base_url=f'{base_url}/v1',
+            api_key='w2',
+            http_async_client=http_client,
+            timeout=TIMEOUT,
+            max_retries=0,
+        )
         return llm.with_structured_output(output_type, method='function_calling')
 
     router_llm = structured(RouteDecision)

@@ -10,8 +10,16 @@ from typing import Any
 
 from agents import Agent, OpenAIChatCompletionsModel, Runner, set_tracing_disabled
 
-from bench._w1.workload import ROUTER_INSTRUCTIONS, ROUTES, STEP_TYPES, Answer, RouteDecision, RunOne, step_prompt
-from bench._w1.workload import step_instructions
+from bench._w1.workload import (
+    ROUTER_INSTRUCTIONS,
+    ROUTES,
+    STEP_TYPES,
+    Answer,
+    RouteDecision,
+    RunOne,
+    step_instructions,
+    step_prompt,
+)
 from bench._w2.harness import MODEL, main
 from bench._w2.pai_raw import openai_client
 

@@ -3,7 +3,8 @@
 The agents are W1's; their model is an `OpenAIChatModel` (or `AnthropicModel`) whose provider wraps one SDK client
 shared by every agent of the workflow, as an application would write it, so all runs share one connection pool.
 Its pool keeps up to 1,000 idle connections alive (the SDKs default to 100), so 500 runs in flight reuse theirs
-instead of reconnecting: every system here gets the same pool.
+instead of reconnecting; it never retries (a retry would hide a failure) and waits up to 600 s for anything. Every
+system here gets the same client settings.
 """
 
 from __future__ import annotations
@@ -13,11 +14,22 @@ from typing import Any
 from pydantic_ai import Agent
 from pydantic_ai.models import Model
 
-from bench._w1.workload import ROUTER_INSTRUCTIONS, ROUTES, STEP_TYPES, Answer, RouteDecision, RunOne, step_prompt
-from bench._w1.workload import step_instructions
+from bench._w1.workload import (
+    ROUTER_INSTRUCTIONS,
+    ROUTES,
+    STEP_TYPES,
+    Answer,
+    RouteDecision,
+    RunOne,
+    step_instructions,
+    step_prompt,
+)
 from bench._w2.harness import MODEL, main
 
 POOL_SIZE = 1000
+TIMEOUT = 600.0
+"""For connecting too: with 500 runs in flight a CPU-bound client takes seconds to get back to a connect it started,
+and the SDKs' 5 s connect timeout would fail runs over the client's own load, not the server's."""
 
 
 def openai_client(base_url: str) -> Any:
@@ -26,7 +38,8 @@ def openai_client(base_url: str) -> Any:
     from openai import AsyncOpenAI, DefaultAsyncHttpxClient
 
     limits = httpx2.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE)
-    return AsyncOpenAI(base_url=f'{base_url}/v1', api_key='w2', http_client=DefaultAsyncHttpxClient(limits=limits))
+    http_client = DefaultAsyncHttpxClient(limits=limits)
+    return AsyncOpenAI(base_url=f'{base_url}/v1', api_key='w2', http_client=http_client, timeout=TIMEOUT, max_retries=0)
 
 
 def anthropic_client(base_url: str) -> Any:
@@ -35,7 +48,8 @@ def anthropic_client(base_url: str) -> Any:
     from anthropic import AsyncAnthropic, DefaultAsyncHttpxClient
 
     limits = httpx2.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE)
-    return AsyncAnthropic(base_url=base_url, api_key='w2', http_client=DefaultAsyncHttpxClient(limits=limits))
+    http_client = DefaultAsyncHttpxClient(limits=limits)
+    return AsyncAnthropic(base_url=base_url, api_key='w2', http_client=http_client, timeout=TIMEOUT, max_retries=0)
 
 
 def make_model(provider: str, base_url: str) -> Model:
@@ -44,7 +58,9 @@ def make_model(provider: str, base_url: str) -> Model:
         from pydantic_ai.models.anthropic import AnthropicModel
         from pydantic_ai.providers.anthropic import AnthropicProvider
 
-        return AnthropicModel(MODEL[provider], provider=AnthropicProvider(anthropic_client=anthropic_client(base_url)))
+        # A set `max_tokens` keeps the request a plain one: above the SDK's non-streaming limit it is streamed.
+        provider_ = AnthropicProvider(anthropic_client=anthropic_client(base_url))
+        return AnthropicModel(MODEL[provider], provider=provider_, settings={'max_tokens': 1024})
     from pydantic_ai.models.openai import OpenAIChatModel
     from pydantic_ai.providers.openai import OpenAIProvider
 

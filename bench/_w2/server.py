@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import resource
 from typing import Any
@@ -45,12 +46,6 @@ def _text(content: Any) -> str:
     return ''.join(block.get('text', '') for block in content if isinstance(block, dict))
 
 
-def _properties(schema: dict[str, Any]) -> frozenset[str]:
-    """The output type's field names, from a schema that may wrap the type (as some SDKs' tools do)."""
-    props = schema.get('properties', {})
-    return frozenset(props)
-
-
 def answer(path: str, body: dict[str, Any]) -> dict[str, Any]:
     """The response body for one request to `path`."""
     anthropic = path.endswith('/messages')
@@ -63,7 +58,7 @@ def answer(path: str, body: dict[str, Any]) -> dict[str, Any]:
         schema = tool['input_schema'] if anthropic else tool['function']['parameters']
     else:
         name, schema = None, body['response_format']['json_schema']['schema']
-    text = _BY_FIELDS[_properties(schema)](prompt)
+    text = _BY_FIELDS[frozenset(schema['properties'])](prompt)
     if anthropic:
         return {
             'id': 'msg_w2',
@@ -138,7 +133,7 @@ class _Connection(asyncio.Protocol):
             self.handle(head[0], body)
 
     def handle(self, request_line: str, body: bytes) -> None:
-        method, target, _ = request_line.split(' ', 2)
+        _, target, _ = request_line.split(' ', 2)
         if target.startswith('/control'):
             self.send(200, control(target))
             return
@@ -184,10 +179,8 @@ def main() -> None:
     parser.add_argument('--port', type=int, default=0)
     parser.add_argument('--delay-ms', type=float, default=0.0)
     args = parser.parse_args()
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(args.port, args.delay_ms))
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == '__main__':
