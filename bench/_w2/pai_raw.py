@@ -2,9 +2,9 @@
 
 The agents are W1's; their model is an `OpenAIChatModel` (or `AnthropicModel`) whose provider wraps one SDK client
 shared by every agent of the workflow, as an application would write it, so all runs share one connection pool.
-Its pool keeps up to 1,000 idle connections alive (the SDKs default to 100), so 500 runs in flight reuse theirs
-instead of reconnecting; it never retries (a retry would hide a failure) and waits up to 600 s for anything. Every
-system here gets the same client settings.
+Its pool keeps up to 1,000 connections alive however long a loaded client leaves them idle (the SDKs keep 100,
+for 5 s), so 500 runs in flight reuse theirs instead of reconnecting; it never retries (a retry would hide a
+failure) and waits up to 600 s for anything. Every system here gets the same client settings.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def openai_client(base_url: str) -> Any:
     import httpx2
     from openai import AsyncOpenAI, DefaultAsyncHttpxClient
 
-    limits = httpx2.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE)
+    limits = httpx2.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE, keepalive_expiry=TIMEOUT)
     http_client = DefaultAsyncHttpxClient(limits=limits)
     return AsyncOpenAI(base_url=f'{base_url}/v1', api_key='w2', http_client=http_client, timeout=TIMEOUT, max_retries=0)
 
@@ -47,7 +47,7 @@ def anthropic_client(base_url: str) -> Any:
     import httpx2
     from anthropic import AsyncAnthropic, DefaultAsyncHttpxClient
 
-    limits = httpx2.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE)
+    limits = httpx2.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE, keepalive_expiry=TIMEOUT)
     http_client = DefaultAsyncHttpxClient(limits=limits)
     return AsyncAnthropic(base_url=base_url, api_key='w2', http_client=http_client, timeout=TIMEOUT, max_retries=0)
 
