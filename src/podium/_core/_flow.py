@@ -14,7 +14,7 @@ from pydantic_ai.usage import RunUsage, UsageLimits
 from ._classify import typed_failure
 from ._errors import BudgetExceeded, StepFailed, WorkflowError
 from ._records import Attempt, Scalar, StepRecord, StepStatus
-from ._redact import describe
+from ._redact import describe, redact
 
 if TYPE_CHECKING:
     from ..tracing._tracing import SpanHandle, Tracing
@@ -197,7 +197,7 @@ class StepScope:
             output=self.output,
             route=self.route,
             confidence=self.confidence,
-            reason=self.reason,
+            reason=redact(self.reason) if self.reason is not None else None,
             fallback_reason=self.fallback_reason,
             model=self.model,
             path=self.path,
