@@ -80,7 +80,11 @@ SECRETS: tuple[Secret, ...] = (
     # AWS
     Secret(kind='aws access key id', text=f'boto3 failed: InvalidClientTokenId for key {AWS_ID}.', secret=AWS_ID),
     Secret(kind='aws access key id', text=f'export AWS_ACCESS_KEY_ID={AWS_STS_ID}', secret=AWS_STS_ID),
-    Secret(kind='aws secret key', text=f'[default]\naws_secret_access_key = {AWS_SECRET}\nregion = eu-west-1', secret=AWS_SECRET),
+    Secret(
+        kind='aws secret key',
+        text=f'[default]\naws_secret_access_key = {AWS_SECRET}\nregion = eu-west-1',
+        secret=AWS_SECRET,
+    ),
     Secret(kind='aws secret key', text=f'const creds = {{ awsSecretAccessKey: "{AWS_SECRET}" }};', secret=AWS_SECRET),
     Secret(kind='aws secret key', text=f'AWS_SECRET_ACCESS_KEY={AWS_SECRET} npm run deploy', secret=AWS_SECRET),
     Secret(kind='aws session token', text=f'aws_session_token={AWS_SESSION}\n', secret=AWS_SESSION),
@@ -103,7 +107,11 @@ SECRETS: tuple[Secret, ...] = (
     # Google Cloud
     Secret(kind='gcp api key', text=f'Maps request denied (key={GCP_KEY}): API not enabled', secret=GCP_KEY),
     Secret(kind='gcp oauth token', text=f'token expired: {GCP_OAUTH} (refresh it)', secret=GCP_OAUTH),
-    Secret(kind='gcp client secret', text=f'"installed": {{"client_id": "1.apps", "secret": "{GCP_CLIENT_SECRET}"}}', secret=GCP_CLIENT_SECRET),
+    Secret(
+        kind='gcp client secret',
+        text=f'"installed": {{"client_id": "1.apps", "secret": "{GCP_CLIENT_SECRET}"}}',
+        secret=GCP_CLIENT_SECRET,
+    ),
     Secret(
         kind='gcp service account key',
         text=(
@@ -133,19 +141,43 @@ SECRETS: tuple[Secret, ...] = (
         secret=AZURE_SAS_SIG,
     ),
     Secret(kind='azure client secret', text=f'AZURE_CLIENT_SECRET={AZURE_CLIENT_SECRET}', secret=AZURE_CLIENT_SECRET),
-    Secret(kind='azure client secret', text=f'the app registration secret is {AZURE_CLIENT_SECRET} until June', secret=AZURE_CLIENT_SECRET),
+    Secret(
+        kind='azure client secret',
+        text=f'the app registration secret is {AZURE_CLIENT_SECRET} until June',
+        secret=AZURE_CLIENT_SECRET,
+    ),
     # Payment, chat, code hosting, package registries
-    Secret(kind='stripe key', text=f'stripe.error.AuthenticationError: Invalid API Key provided: {STRIPE_LIVE}', secret=STRIPE_LIVE),
+    Secret(
+        kind='stripe key',
+        text=f'stripe.error.AuthenticationError: Invalid API Key provided: {STRIPE_LIVE}',
+        secret=STRIPE_LIVE,
+    ),
     Secret(kind='stripe key', text=f'STRIPE_RESTRICTED={STRIPE_RESTRICTED}', secret=STRIPE_RESTRICTED),
-    Secret(kind='stripe webhook secret', text=f'endpoint secret {STRIPE_WEBHOOK} does not match the signature', secret=STRIPE_WEBHOOK),
+    Secret(
+        kind='stripe webhook secret',
+        text=f'endpoint secret {STRIPE_WEBHOOK} does not match the signature',
+        secret=STRIPE_WEBHOOK,
+    ),
     Secret(kind='slack token', text=f'slack_sdk: invalid_auth for token {SLACK_BOT}', secret=SLACK_BOT),
     Secret(kind='slack token', text=f'"user_token": "{SLACK_USER}"', secret=SLACK_USER),
-    Secret(kind='slack webhook', text=f'posting to https://hooks.slack.com/services/{SLACK_HOOK} failed: 404', secret=SLACK_HOOK),
+    Secret(
+        kind='slack webhook',
+        text=f'posting to https://hooks.slack.com/services/{SLACK_HOOK} failed: 404',
+        secret=SLACK_HOOK,
+    ),
     Secret(kind='github token', text=f'git clone https://{GITHUB_PAT}@github.com/acme/billing.git', secret=GITHUB_PAT),
     Secret(kind='github token', text=f'Bad credentials for {GITHUB_FINE} (HTTP 401)', secret=GITHUB_FINE),
     Secret(kind='github token', text=f'gh auth status: Token: {GITHUB_OAUTH}', secret=GITHUB_OAUTH),
-    Secret(kind='gitlab token', text=f'curl --header "PRIVATE-TOKEN: {GITLAB_PAT}" https://gitlab.example.com/api/v4/projects', secret=GITLAB_PAT),
-    Secret(kind='gitlab token', text=f'remote: https://gitlab+deploy-token-7:{GITLAB_DEPLOY}@gitlab.example.com/acme/app.git', secret=GITLAB_DEPLOY),
+    Secret(
+        kind='gitlab token',
+        text=f'curl --header "PRIVATE-TOKEN: {GITLAB_PAT}" https://gitlab.example.com/api/v4/projects',
+        secret=GITLAB_PAT,
+    ),
+    Secret(
+        kind='gitlab token',
+        text=f'remote: https://gitlab+deploy-token-7:{GITLAB_DEPLOY}@gitlab.example.com/acme/app.git',
+        secret=GITLAB_DEPLOY,
+    ),
     Secret(kind='sendgrid key', text=f'mail not sent, SendGrid rejected {SENDGRID}', secret=SENDGRID),
     Secret(kind='npm token', text=f'//registry.npmjs.org/:_authToken={NPM}', secret=NPM),
     Secret(kind='npm token', text=f'my npm token {NPM} stopped working yesterday', secret=NPM),
@@ -153,11 +185,28 @@ SECRETS: tuple[Secret, ...] = (
     Secret(kind='huggingface token', text=f'HfHubHTTPError 401 for {HUGGINGFACE}', secret=HUGGINGFACE),
     Secret(kind='digitalocean token', text=f'doctl auth init -t {DIGITALOCEAN}', secret=DIGITALOCEAN),
     Secret(kind='shopify token', text=f'X-Shopify-Access-Token: {SHOPIFY}', secret=SHOPIFY),
-    Secret(kind='telegram bot token', text=f'https://api.telegram.org/bot{TELEGRAM}/sendMessage returned 401', secret=TELEGRAM),
+    Secret(
+        kind='telegram bot token',
+        text=f'https://api.telegram.org/bot{TELEGRAM}/sendMessage returned 401',
+        secret=TELEGRAM,
+    ),
     # Model providers
-    Secret(kind='openai key', text=f"openai.AuthenticationError: Error code: 401 - {{'error': {{'message': 'Incorrect API key provided: {OPENAI_PROJECT}.'}}}}", secret=OPENAI_PROJECT),
-    Secret(kind='openai key', text=f'Hi, I pasted {OPENAI_LEGACY} into the settings page and nothing happens', secret=OPENAI_LEGACY),
-    Secret(kind='anthropic key', text=f'anthropic.AuthenticationError: invalid x-api-key {ANTHROPIC}', secret=ANTHROPIC),
+    Secret(
+        kind='openai key',
+        text=(
+            "openai.AuthenticationError: Error code: 401 - {'error': {'message': "
+            f"'Incorrect API key provided: {OPENAI_PROJECT}.'}}}}"
+        ),
+        secret=OPENAI_PROJECT,
+    ),
+    Secret(
+        kind='openai key',
+        text=f'Hi, I pasted {OPENAI_LEGACY} into the settings page and nothing happens',
+        secret=OPENAI_LEGACY,
+    ),
+    Secret(
+        kind='anthropic key', text=f'anthropic.AuthenticationError: invalid x-api-key {ANTHROPIC}', secret=ANTHROPIC
+    ),
     Secret(kind='anthropic key', text=f'ANTHROPIC_API_KEY="{ANTHROPIC}"', secret=ANTHROPIC),
     # Tokens and keys by format
     Secret(kind='jwt', text=f'the id_token in the callback was {JWT} and it failed validation', secret=JWT),
@@ -178,53 +227,149 @@ SECRETS: tuple[Secret, ...] = (
         secret=PEM_BODY[:64],
     ),
     # URLs with credentials
-    Secret(kind='url credentials', text='sqlalchemy: could not connect to postgresql://billing:Tr0ub4dor&3x@db.internal:5432/billing', secret='Tr0ub4dor&3x'),
+    Secret(
+        kind='url credentials',
+        text='sqlalchemy: could not connect to postgresql://billing:Tr0ub4dor&3x@db.internal:5432/billing',
+        secret='Tr0ub4dor&3x',
+    ),
     Secret(kind='url credentials', text='REDIS_URL=redis://:kT9vQ2mZpL@cache.internal:6379/0', secret='kT9vQ2mZpL'),
-    Secret(kind='url credentials', text='MONGO_URI="mongodb+srv://app:s3cr3tMongo!@cluster0.ab1cd.mongodb.net/prod"', secret='s3cr3tMongo!'),
-    Secret(kind='url credentials', text='amqp://podium:rabbit-Pa55@mq.internal:5672/ refused the connection', secret='rabbit-Pa55'),
+    Secret(
+        kind='url credentials',
+        text='MONGO_URI="mongodb+srv://app:s3cr3tMongo!@cluster0.ab1cd.mongodb.net/prod"',
+        secret='s3cr3tMongo!',
+    ),
+    Secret(
+        kind='url credentials',
+        text='amqp://podium:rabbit-Pa55@mq.internal:5672/ refused the connection',
+        secret='rabbit-Pa55',
+    ),
     # Authorization with any scheme
-    Secret(kind='authorization header', text='Authorization: Bearer abcdefghijklmnopQRSTUVWXyz\r\nAccept: */*', secret='abcdefghijklmnopQRSTUVWXyz'),
+    Secret(
+        kind='authorization header',
+        text='Authorization: Bearer abcdefghijklmnopQRSTUVWXyz\r\nAccept: */*',
+        secret='abcdefghijklmnopQRSTUVWXyz',
+    ),
     Secret(kind='authorization header', text=f'authorization: Basic {BASIC}', secret=BASIC),
-    Secret(kind='authorization header', text='Authorization: SSWS 00QCjAl4MlV-WPXM-ABCDEFGHIJ_klmnopqrstu', secret='00QCjAl4MlV-WPXM-ABCDEFGHIJ_klmnopqrstu'),
-    Secret(kind='authorization header', text='Authorization: ApiKey dGhpc2lzbXlrZXk6c2VjcmV0dmFsdWU=', secret='dGhpc2lzbXlrZXk6c2VjcmV0dmFsdWU='),
-    Secret(kind='authorization header', text="request headers: {'Authorization': 'Klaviyo-API-Key pk_9f8e7d6c5b4a39281706f5e4d3c2b1a0'}", secret='pk_9f8e7d6c5b4a39281706f5e4d3c2b1a0'),
-    Secret(kind='authorization header', text='Proxy-Authorization: Negotiate YIIGhgYJKoZIhvcSAQICAQBuggZ1MIIGcaADAgEF', secret='YIIGhgYJKoZIhvcSAQICAQBuggZ1MIIGcaADAgEF'),
-    Secret(kind='bearer token', text='curl -H "Authorization: Bearer opaqueTokenWithoutAnyDigits" https://api.example.com/v1/me', secret='opaqueTokenWithoutAnyDigits'),
+    Secret(
+        kind='authorization header',
+        text='Authorization: SSWS 00QCjAl4MlV-WPXM-ABCDEFGHIJ_klmnopqrstu',
+        secret='00QCjAl4MlV-WPXM-ABCDEFGHIJ_klmnopqrstu',
+    ),
+    Secret(
+        kind='authorization header',
+        text='Authorization: ApiKey dGhpc2lzbXlrZXk6c2VjcmV0dmFsdWU=',
+        secret='dGhpc2lzbXlrZXk6c2VjcmV0dmFsdWU=',
+    ),
+    Secret(
+        kind='authorization header',
+        text="request headers: {'Authorization': 'Klaviyo-API-Key pk_9f8e7d6c5b4a39281706f5e4d3c2b1a0'}",
+        secret='pk_9f8e7d6c5b4a39281706f5e4d3c2b1a0',
+    ),
+    Secret(
+        kind='authorization header',
+        text='Proxy-Authorization: Negotiate YIIGhgYJKoZIhvcSAQICAQBuggZ1MIIGcaADAgEF',
+        secret='YIIGhgYJKoZIhvcSAQICAQBuggZ1MIIGcaADAgEF',
+    ),
+    Secret(
+        kind='bearer token',
+        text='curl -H "Authorization: Bearer opaqueTokenWithoutAnyDigits" https://api.example.com/v1/me',
+        secret='opaqueTokenWithoutAnyDigits',
+    ),
     Secret(kind='bearer token', text='sent with bearer mF_9.B5f-4.1JqM and got 401', secret='mF_9.B5f-4.1JqM'),
     # Cookies and sessions
-    Secret(kind='cookie', text=f'Cookie: sessionid={SESSION}; csrftoken=Zx8Yv7Wu6Ts5Rq4Po3Nm2Lk1Jh0Gf9Ed', secret=SESSION),
-    Secret(kind='cookie', text='Set-Cookie: _gh_sess=Y2FudCB0b3VjaCB0aGlz%3D%3D--a1b2c3d4; path=/; secure; HttpOnly', secret='Y2FudCB0b3VjaCB0aGlz%3D%3D--a1b2c3d4'),
+    Secret(
+        kind='cookie', text=f'Cookie: sessionid={SESSION}; csrftoken=Zx8Yv7Wu6Ts5Rq4Po3Nm2Lk1Jh0Gf9Ed', secret=SESSION
+    ),
+    Secret(
+        kind='cookie',
+        text='Set-Cookie: _gh_sess=Y2FudCB0b3VjaCB0aGlz%3D%3D--a1b2c3d4; path=/; secure; HttpOnly',
+        secret='Y2FudCB0b3VjaCB0aGlz%3D%3D--a1b2c3d4',
+    ),
     Secret(kind='session id', text=f'I got logged out again, my sessionid={SESSION} if that helps', secret=SESSION),
-    Secret(kind='session id', text='JSESSIONID=9A1F3C2B7D8E6F5A4B3C2D1E0F9A8B7C; Path=/app', secret='9A1F3C2B7D8E6F5A4B3C2D1E0F9A8B7C'),
+    Secret(
+        kind='session id',
+        text='JSESSIONID=9A1F3C2B7D8E6F5A4B3C2D1E0F9A8B7C; Path=/app',
+        secret='9A1F3C2B7D8E6F5A4B3C2D1E0F9A8B7C',
+    ),
     Secret(kind='session id', text='PHPSESSID: 6q2t8v4l1k9m3n7b5c0x2z4a6s', secret='6q2t8v4l1k9m3n7b5c0x2z4a6s'),
     # Names with values, in each case style
     Secret(kind='snake case name', text='db_password=Winter2024!Sales host=db.internal', secret='Winter2024!Sales'),
-    Secret(kind='snake case name', text="settings: {'smtp_password': 'p@ssW0rd-smtp', 'port': 587}", secret='p@ssW0rd-smtp'),
+    Secret(
+        kind='snake case name', text="settings: {'smtp_password': 'p@ssW0rd-smtp', 'port': 587}", secret='p@ssW0rd-smtp'
+    ),
     Secret(kind='camel case name', text='{"dbPassword": "Hunter2-prod", "dbUser": "billing"}', secret='Hunter2-prod'),
-    Secret(kind='camel case name', text='apiSecret=4f9d2c7a1b8e6f3d0c5a9b2e7f1d4c8a', secret='4f9d2c7a1b8e6f3d0c5a9b2e7f1d4c8a'),
-    Secret(kind='camel case name', text='new Client({ clientId: "podium", clientSecret: "qW3rTy-uI0p-AsDf" })', secret='qW3rTy-uI0p-AsDf'),
-    Secret(kind='camel case name', text='refreshToken: 1//0gLm3Q9dXyZ-AbCdEfGhIjKlMnOpQrStUvWxYz', secret='1//0gLm3Q9dXyZ-AbCdEfGhIjKlMnOpQrStUvWxYz'),
-    Secret(kind='kebab case name', text='x-api-key: 3c1f6e0b9a8d7c2e5f4a1b0c9d8e7f6a', secret='3c1f6e0b9a8d7c2e5f4a1b0c9d8e7f6a'),
+    Secret(
+        kind='camel case name',
+        text='apiSecret=4f9d2c7a1b8e6f3d0c5a9b2e7f1d4c8a',
+        secret='4f9d2c7a1b8e6f3d0c5a9b2e7f1d4c8a',
+    ),
+    Secret(
+        kind='camel case name',
+        text='new Client({ clientId: "podium", clientSecret: "qW3rTy-uI0p-AsDf" })',
+        secret='qW3rTy-uI0p-AsDf',
+    ),
+    Secret(
+        kind='camel case name',
+        text='refreshToken: 1//0gLm3Q9dXyZ-AbCdEfGhIjKlMnOpQrStUvWxYz',
+        secret='1//0gLm3Q9dXyZ-AbCdEfGhIjKlMnOpQrStUvWxYz',
+    ),
+    Secret(
+        kind='kebab case name',
+        text='x-api-key: 3c1f6e0b9a8d7c2e5f4a1b0c9d8e7f6a',
+        secret='3c1f6e0b9a8d7c2e5f4a1b0c9d8e7f6a',
+    ),
     Secret(kind='kebab case name', text='--db-password=Sup3r-Secret --port 5432', secret='Sup3r-Secret'),
     Secret(kind='kebab case name', text='x-auth-token: 7Hj2Kl9Mn4Pq8Rs1Tv6Wx3Yz', secret='7Hj2Kl9Mn4Pq8Rs1Tv6Wx3Yz'),
     Secret(kind='upper case name', text='DB_PASS=correcthorsebatterystaple', secret='correcthorsebatterystaple'),
-    Secret(kind='upper case name', text='MAILGUN_KEY=key-3ax6xnjp29jd6fds4gc373sgvjxteol0', secret='key-3ax6xnjp29jd6fds4gc373sgvjxteol0'),
-    Secret(kind='upper case name', text='DJANGO_SECRET_KEY=django-insecure-k9#x!2m@v8q$w4e', secret='django-insecure-k9#x!2m@v8q$w4e'),
+    Secret(
+        kind='upper case name',
+        text='MAILGUN_KEY=key-3ax6xnjp29jd6fds4gc373sgvjxteol0',
+        secret='key-3ax6xnjp29jd6fds4gc373sgvjxteol0',
+    ),
+    Secret(
+        kind='upper case name',
+        text='DJANGO_SECRET_KEY=django-insecure-k9#x!2m@v8q$w4e',
+        secret='django-insecure-k9#x!2m@v8q$w4e',
+    ),
     Secret(kind='upper case name', text='PGPASSWORD=billing-ro-2024 psql -h db.internal', secret='billing-ro-2024'),
-    Secret(kind='connection string', text='Server=tcp:sql.example.net,1433;User ID=sa;Password=Pl3aseChangeMe;Encrypt=True;', secret='Pl3aseChangeMe'),
+    Secret(
+        kind='connection string',
+        text='Server=tcp:sql.example.net,1433;User ID=sa;Password=Pl3aseChangeMe;Encrypt=True;',
+        secret='Pl3aseChangeMe',
+    ),
     # YAML and JSON
-    Secret(kind='yaml', text='database:\n  user: billing\n  password: "Sp1ng-Sh1ne"\n  host: db.internal', secret='Sp1ng-Sh1ne'),
+    Secret(
+        kind='yaml',
+        text='database:\n  user: billing\n  password: "Sp1ng-Sh1ne"\n  host: db.internal',
+        secret='Sp1ng-Sh1ne',
+    ),
     Secret(kind='yaml', text='smtp:\n  password:\n    Gr33n-Fields-44\n  port: 587', secret='Gr33n-Fields-44'),
-    Secret(kind='yaml', text='vault:\n  token: >-\n    hvs.CAESIJk3bXlUb2tlbkhlcmU\n', secret='hvs.CAESIJk3bXlUb2tlbkhlcmU'),
-    Secret(kind='json', text='{"username": "ops", "password": "Blue-Moon-77", "remember": true}', secret='Blue-Moon-77'),
-    Secret(kind='json', text='{"credentials": {"access_token": "at-9Zy8Xw7Vu6Ts5Rq4", "expires_in": 3600}}', secret='at-9Zy8Xw7Vu6Ts5Rq4'),
-    Secret(kind='escaped json', text='body: "{\\"api_key\\": \\"live-8Kd0Qm3Zx7\\", \\"model\\": \\"gpt-4o\\"}"', secret='live-8Kd0Qm3Zx7'),
+    Secret(
+        kind='yaml', text='vault:\n  token: >-\n    hvs.CAESIJk3bXlUb2tlbkhlcmU\n', secret='hvs.CAESIJk3bXlUb2tlbkhlcmU'
+    ),
+    Secret(
+        kind='json', text='{"username": "ops", "password": "Blue-Moon-77", "remember": true}', secret='Blue-Moon-77'
+    ),
+    Secret(
+        kind='json',
+        text='{"credentials": {"access_token": "at-9Zy8Xw7Vu6Ts5Rq4", "expires_in": 3600}}',
+        secret='at-9Zy8Xw7Vu6Ts5Rq4',
+    ),
+    Secret(
+        kind='escaped json',
+        text='body: "{\\"api_key\\": \\"live-8Kd0Qm3Zx7\\", \\"model\\": \\"gpt-4o\\"}"',
+        secret='live-8Kd0Qm3Zx7',
+    ),
     Secret(
         kind='escaped json',
         text='{"log": "{\\\\\\"password\\\\\\": \\\\\\"Nested-Pass-42\\\\\\", \\\\\\"user\\\\\\": \\\\\\"ops\\\\\\"}"}',
         secret='Nested-Pass-42',
     ),
-    Secret(kind='escaped json', text='"{\\"headers\\": {\\"Authorization\\": \\"Token 0f9e8d7c6b5a4f3e2d1c\\"}}"', secret='0f9e8d7c6b5a4f3e2d1c'),
+    Secret(
+        kind='escaped json',
+        text='"{\\"headers\\": {\\"Authorization\\": \\"Token 0f9e8d7c6b5a4f3e2d1c\\"}}"',
+        secret='0f9e8d7c6b5a4f3e2d1c',
+    ),
 )
 
 

@@ -32,7 +32,8 @@ logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
 
 
 def provider(messages, info):
-    body = {{'error': {{'message': 'Incorrect API key provided: {KEY}'}}, 'headers': {{'authorization': 'Bearer {KEY}'}}}}
+    body = {{'error': {{'message': 'Incorrect API key provided: {KEY}'}}}}
+    body['headers'] = {{'authorization': 'Bearer {KEY}'}}
     raise ModelHTTPError(401, 'gpt-4o', body)
 
 

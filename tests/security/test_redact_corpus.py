@@ -7,10 +7,9 @@ generated support messages with none. docs/security.md quotes the numbers these 
 from __future__ import annotations
 
 import pytest
+from secret_corpus import ORDINARY, SECRETS, Secret
 
 from podium._core._redact import _PATTERN, _replace, redact
-
-from secret_corpus import ORDINARY, SECRETS, Secret
 
 MIN_REDACTED = 0.98
 MAX_ALTERED = 0.01
