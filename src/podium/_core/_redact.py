@@ -12,7 +12,6 @@ from __future__ import annotations
 # fewer of the secrets (95%, it knows no camelCase names, escaped JSON or YAML values on the next line) and alters
 # every ordinary message (its entropy rules take order ids, UUIDs and SHAs for secrets). It scans files line by line
 # for review; podium needs every secret out of every error message and record, on the hot path, and nothing else.
-
 import re
 
 __all__ = ('MARKER', 'describe', 'redact')
@@ -120,10 +119,11 @@ _clean: dict[str, None] = {}
 def redact(text: str) -> str:
     """`text` with every secret-looking value replaced by `[REDACTED]`; `text` itself when there is none.
 
-    Covers API keys (OpenAI, Anthropic, AWS, GitHub, Google, Slack, Stripe), JWTs, bearer tokens, PEM private
-    keys, passwords in URLs, and the values of `api_key`, `token`, `secret`, `password`, `credential`,
-    `private_key` and `Authorization` in JSON, Python reprs, headers and query strings. Everything else stays, so a
-    redacted provider error still says what went wrong.
+    Covers API keys by shape (OpenAI, Anthropic, AWS, GitHub, GitLab, Google, Azure, Slack, Stripe and more), JWTs,
+    bearer tokens, PEM private keys, passwords in URLs, `Authorization` and cookie headers of any scheme, and the
+    values of `api_key`, `token`, `secret`, `password`, `credential`, `private_key`, session ids and the like, in
+    any case style, in JSON (escaped too), YAML, Python reprs, headers and query strings. Everything else stays, so
+    a redacted provider error still says what went wrong.
     """
     cacheable = len(text) <= _CLEAN_MAX_LEN
     if cacheable and text in _clean:
