@@ -15,6 +15,7 @@ from dbos import DBOS, DBOSClient, DBOSConfig
 
 from .._core._errors import ConfigurationError
 from ._errors import StoreUnavailable
+from ._logging import install_log_redaction
 
 __all__ = ('APP_VERSION', 'DB_ENV', 'DEFAULT_DB', 'Store')
 
@@ -116,6 +117,7 @@ class Store:
             worker_id: The DBOS executor id; a process restarted with the same id resumes that id's runs.
             queues: The queues this process takes runs from; none unless it is a worker.
         """
+        install_log_redaction()
         running: DBOS | None = dbos_core._dbos_global_instance  # pyright: ignore[reportPrivateUsage]
         if running is None or not running._launched:  # pyright: ignore[reportPrivateUsage]
             self.check(create=True)

@@ -112,7 +112,9 @@ def _judged(case: ReportCase[Any, Any, Any], tally: _Tally, escalating: str | No
     failures: list[str] = []
     if failed:
         step, ranked = first_wrong(failed, result, tally.steps)
-        failures = [f'{name}: {case.assertions[name].reason or "failed"}' for name in ranked]
+        # A check's reason quotes what the workflow produced (`got '...'`, a judge's explanation): model output,
+        # which may repeat a secret from the case's input.
+        failures = [redact(f'{name}: {case.assertions[name].reason or "failed"}') for name in ranked]
     if case.evaluator_failures:
         errors = '; '.join(f'evaluator {f.name} raised {redact(f.error_message)}' for f in case.evaluator_failures)
         return CaseResult(status='error', step=step, failures=failures, error=errors, **common)
