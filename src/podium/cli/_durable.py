@@ -12,7 +12,7 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -164,7 +164,7 @@ def _run_durable(args: argparse.Namespace) -> int:
 
 
 @contextlib.contextmanager
-def _quiet_dbos(*, debug: bool) -> Iterator[None]:
+def _quiet_dbos(*, debug: bool) -> Generator[None]:
     """Keep DBOS from logging a failed run's traceback, unredacted, before the command's one-line error.
 
     `$PODIUM_DBOS_LOG_LEVEL`, when set, and `--debug` keep DBOS's own logging.

@@ -15,7 +15,7 @@ from ._errors import EPILOG, UsageError, fail
 from ._graph import to_mermaid
 from ._input import parse_input
 from ._load import load_step
-from ._parser import Parser, add_command
+from ._parser import HelpFormatter, Parser, add_command
 
 if TYPE_CHECKING:
     from ._parser import Commands
@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
         prog='podium',
         description='Run, draw and evaluate podium workflows.',
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     commands = parser.add_subparsers(dest='command', required=True)
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._errors import EPILOG, UsageError
 
-__all__ = ('Parser', 'add_command', 'positive_int')
+__all__ = ('HelpFormatter', 'Parser', 'add_command', 'positive_int')
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -25,6 +25,15 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         """Raise the usage error naming the command, and where to read its arguments."""
         raise UsageError(f'{self.prog}: {message} (see {self.prog} --help)')
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Wraps one-line descriptions to the terminal, keeps text laid out in lines (the exit codes) as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if '\n' in text:
+            return ''.join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
 
 
 _COMMON = Parser(add_help=False)
@@ -50,6 +59,4 @@ def positive_int(text: str) -> int:
 
 def add_command(commands: Commands, name: str, **kwargs: Any) -> Parser:
     """A subcommand with `--debug` and the exit codes in its help."""
-    return commands.add_parser(
-        name, parents=[_COMMON], epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs
-    )
+    return commands.add_parser(name, parents=[_COMMON], epilog=EPILOG, formatter_class=HelpFormatter, **kwargs)
