@@ -124,7 +124,7 @@ def _load(args: argparse.Namespace) -> DurableWorkflow[Any, Any]:
             raise LoadError(f'{args.workflow} runs on {value.store.display}, not on --db {args.db}')
         return value  # pyright: ignore[reportUnknownVariableType]
     if not isinstance(value, Step):
-        raise LoadError(f'{args.workflow!r} is a {type(value).__name__}, not a podium Step or DurableWorkflow')
+        raise LoadError(f'{args.workflow!r} is of type {type(value).__name__}, not a podium Step or DurableWorkflow')
     step: Step[Any, Any] = value  # pyright: ignore[reportUnknownVariableType]
     return durable(step, name=args.name, db=args.db, concurrency=getattr(args, 'concurrency', None))
 
