@@ -80,7 +80,7 @@ flowchart TD
         ('nocolon', "'nocolon' is not of the form"),
         ('missing.py:workflow', "no file 'missing.py'"),
         (f'{DESK}:nothing', "has no attribute 'nothing'"),
-        (f'{DESK}:DEMO_LABEL', 'is a str, not a podium Step'),
+        (f'{DESK}:DEMO_LABEL', 'is of type str, not a podium Step'),
         ('no_such_module_xyz:workflow', "cannot import module 'no_such_module_xyz'"),
     ],
 )

@@ -90,8 +90,8 @@ def test_the_support_desk_eval_reports_routes_steps_and_usage(tmp_path: Path, ca
     assert 'Failures and errors, by the first step that went wrong' in out
 
 
-def test_fail_under_exits_1_when_the_pass_rate_is_below_it(tmp_path: Path):
-    assert _eval(tmp_path, '--fail-under', '90%')[0] == 1
+def test_fail_under_exits_3_when_the_pass_rate_is_below_it(tmp_path: Path):
+    assert _eval(tmp_path, '--fail-under', '90%')[0] == 3
     assert _eval(tmp_path, '--fail-under', '0.5')[0] == 0
 
 

@@ -7,23 +7,26 @@ the CLI works without it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 import anyio
-from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
-from .._core._errors import PodiumError, WorkflowError
 from .._core._records import usage_summary
 from .._core._step import Step
+from ._input import parse_input
 from ._load import LoadError, load_object
+from ._parser import add_command, positive_int
 
 if TYPE_CHECKING:
     from ..durable import DurableResult, DurableWorkflow, RunInfo
+    from ._parser import Commands
 
 __all__ = ('add_commands',)
 
@@ -32,6 +35,7 @@ _DB_HELP = (
     'the run store: sqlite:///file.sqlite or postgresql://... (default: $PODIUM_DB or sqlite:///podium_runs.sqlite)'
 )
 _DRIVERS = ('dbos', 'psycopg', 'sqlalchemy')
+_LOG_LEVEL_ENV = 'PODIUM_DBOS_LOG_LEVEL'
 
 
 def _needs_dbos(command: Command) -> Command:
@@ -52,18 +56,18 @@ def _needs_dbos(command: Command) -> Command:
     return run
 
 
-def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:  # pyright: ignore[reportPrivateUsage]
+def add_commands(commands: Commands) -> None:
     """Register the durable commands, and `--durable` on `podium run`."""
     run = commands.choices.get('run')
     if run is not None:
         _extend_run(run)
 
-    runs = commands.add_parser('runs', help='list durable runs, or show one')
+    runs = add_command(commands, 'runs', help='list durable runs, or show one')
     runs.add_argument('--db', help=_DB_HELP)
-    runs.add_argument('--limit', type=int, default=50, help='how many runs to list, newest first (default 50)')
+    runs.add_argument('--limit', type=positive_int, default=50, help='how many runs to list, newest first (default 50)')
     runs.set_defaults(handler=_needs_dbos(_runs))
     shows = runs.add_subparsers(dest='runs_command')
-    show = shows.add_parser('show', help="print a run's checkpoints and step records")
+    show = add_command(shows, 'show', help="print a run's checkpoints and step records")
     show.add_argument('run_id')
     show.add_argument('--db', help=_DB_HELP)
     show.add_argument('--json', action='store_true', help='print the run as JSON')
@@ -73,19 +77,21 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         ('approve', _approve, 'approve a run waiting at an approval step'),
         ('reject', _reject, 'reject a run waiting at an approval step'),
     ):
-        decide = commands.add_parser(name, help=helptext)
+        decide = add_command(commands, name, help=helptext)
         decide.add_argument('run_id')
         decide.add_argument('--reason', required=name == 'reject', help='why; shown in the run and passed on')
         decide.add_argument('--by', help='who decides (recorded with the decision)')
         decide.add_argument('--db', help=_DB_HELP)
         decide.set_defaults(handler=_needs_dbos(handler))
 
-    worker = commands.add_parser('worker', help="run a workflow's queued durable runs until stopped")
+    worker = add_command(commands, 'worker', help="run a workflow's queued durable runs until stopped")
     worker.add_argument('workflow', help='path/to/file.py:attr or package.module:attr')
     worker.add_argument('--db', help=_DB_HELP)
     worker.add_argument('--name', help='the durable name of the workflow (default: its step name)')
     worker.add_argument('--worker-id', help='restart with the same id to resume the runs this worker had in flight')
-    worker.add_argument('--concurrency', type=int, help='most runs at a time in this worker (default: unlimited)')
+    worker.add_argument(
+        '--concurrency', type=positive_int, help='most runs at a time in this worker (default: unlimited)'
+    )
     worker.set_defaults(handler=_needs_dbos(_worker))
 
 
@@ -118,41 +124,33 @@ def _load(args: argparse.Namespace) -> DurableWorkflow[Any, Any]:
             raise LoadError(f'{args.workflow} runs on {value.store.display}, not on --db {args.db}')
         return value  # pyright: ignore[reportUnknownVariableType]
     if not isinstance(value, Step):
-        raise LoadError(f'{args.workflow!r} is a {type(value).__name__}, not a podium Step or DurableWorkflow')
+        raise LoadError(f'{args.workflow!r} is of type {type(value).__name__}, not a podium Step or DurableWorkflow')
     step: Step[Any, Any] = value  # pyright: ignore[reportUnknownVariableType]
     return durable(step, name=args.name, db=args.db, concurrency=getattr(args, 'concurrency', None))
 
 
 def _run_durable(args: argparse.Namespace) -> int:
     desk = _load(args)
-    text: str = args.input
-    input_value: object = text
-    cls = desk.workflow.input_class
-    if cls is not None and issubclass(cls, BaseModel):
-        input_value = cls.model_validate_json(text)
+    input_value = parse_input(desk.workflow, args.input)
 
     async def main() -> DurableResult[object]:
         try:
             run_id = await desk.start(input_value, run_id=args.run_id)
             print(f'run {run_id}', file=sys.stderr)
             result: DurableResult[object] | None = None
-            async with anyio.create_task_group() as tg:
+            async with anyio.create_task_group() as tg:  # a failed run leaves it inside an ExceptionGroup
                 tg.start_soon(_announce_wait, desk, run_id)
-                result = await desk.result(run_id)
-                tg.cancel_scope.cancel()
+                try:
+                    result = await desk.result(run_id)
+                finally:
+                    tg.cancel_scope.cancel()
             assert result is not None
             return result
         finally:
             desk.shutdown()
 
-    try:
+    with _quiet_dbos(debug=getattr(args, 'debug', False)):
         result = anyio.run(main)
-    except WorkflowError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 1
-    except PodiumError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
     if args.json:
         print(json.dumps({'run_id': result.run_id, **result.summary()}, indent=2))
         return 0
@@ -163,6 +161,22 @@ def _run_durable(args: argparse.Namespace) -> int:
     usage = usage_summary(result.usage)
     print(f'status: {result.status}; run {result.run_id}; usage: {usage["requests"]} requests')
     return 0
+
+
+@contextlib.contextmanager
+def _quiet_dbos(*, debug: bool) -> Generator[None]:
+    """Keep DBOS from logging a failed run's traceback, unredacted, before the command's one-line error.
+
+    `$PODIUM_DBOS_LOG_LEVEL`, when set, and `--debug` keep DBOS's own logging.
+    """
+    if debug or _LOG_LEVEL_ENV in os.environ:
+        yield
+        return
+    os.environ[_LOG_LEVEL_ENV] = 'CRITICAL'
+    try:
+        yield
+    finally:
+        del os.environ[_LOG_LEVEL_ENV]
 
 
 async def _announce_wait(desk: DurableWorkflow[Any, Any], run_id: str) -> None:
@@ -181,50 +195,34 @@ async def _announce_wait(desk: DurableWorkflow[Any, Any], run_id: str) -> None:
             return
 
 
-def _guarded(fn: Callable[[], int]) -> int:
-    try:
-        return fn()
-    except PodiumError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
-
-
 def _runs(args: argparse.Namespace) -> int:
     from ..durable import list_runs
 
-    def body() -> int:
-        runs = list_runs(args.db, limit=args.limit)
-        if not runs:
-            print('no durable runs')
-            return 0
-        rows = [('RUN', 'WORKFLOW', 'STATE', 'STEP', 'REQUESTS', 'TOKENS', 'CREATED')]
-        for info in runs:
-            tokens = info.usage['input_tokens'] + info.usage['output_tokens']
-            created = info.created_at.strftime('%Y-%m-%d %H:%M:%S') if info.created_at else ''
-            step = info.step or ''
-            rows.append(
-                (info.run_id, info.workflow, info.state, step, str(info.usage['requests']), str(tokens), created)
-            )
-        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-        for row in rows:
-            print('  '.join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    runs = list_runs(args.db, limit=args.limit)
+    if not runs:
+        print('no durable runs')
         return 0
-
-    return _guarded(body)
+    rows = [('RUN', 'WORKFLOW', 'STATE', 'STEP', 'REQUESTS', 'TOKENS', 'CREATED')]
+    for info in runs:
+        tokens = info.usage['input_tokens'] + info.usage['output_tokens']
+        created = info.created_at.strftime('%Y-%m-%d %H:%M:%S') if info.created_at else ''
+        step = info.step or ''
+        rows.append((info.run_id, info.workflow, info.state, step, str(info.usage['requests']), str(tokens), created))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print('  '.join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    return 0
 
 
 def _show(args: argparse.Namespace) -> int:
     from ..durable import show_run
 
-    def body() -> int:
-        info = show_run(args.run_id, args.db)
-        if args.json:
-            print(json.dumps(to_jsonable_python(info), indent=2))
-            return 0
-        _print_info(info)
+    info = show_run(args.run_id, args.db)
+    if args.json:
+        print(json.dumps(to_jsonable_python(info), indent=2))
         return 0
-
-    return _guarded(body)
+    _print_info(info)
+    return 0
 
 
 def _print_info(info: RunInfo) -> None:
@@ -258,35 +256,26 @@ def _print_info(info: RunInfo) -> None:
 def _approve(args: argparse.Namespace) -> int:
     from ..durable import approve
 
-    def body() -> int:
-        approve(args.run_id, db=args.db, reviewer=args.by, reason=args.reason)
-        print(f'approved {args.run_id}')
-        return 0
-
-    return _guarded(body)
+    approve(args.run_id, db=args.db, reviewer=args.by, reason=args.reason)
+    print(f'approved {args.run_id}')
+    return 0
 
 
 def _reject(args: argparse.Namespace) -> int:
     from ..durable import reject
 
-    def body() -> int:
-        reject(args.run_id, db=args.db, reviewer=args.by, reason=args.reason)
-        print(f'rejected {args.run_id}')
-        return 0
-
-    return _guarded(body)
+    reject(args.run_id, db=args.db, reviewer=args.by, reason=args.reason)
+    print(f'rejected {args.run_id}')
+    return 0
 
 
 def _worker(args: argparse.Namespace) -> int:
-    def body() -> int:
-        desk = _load(args)
-        print(f'worker {args.worker_id or "local"} serving {desk.queue_name} on {desk.store.display}', file=sys.stderr)
-        try:
-            anyio.run(functools.partial(desk.serve, worker_id=args.worker_id))
-        except KeyboardInterrupt:
-            pass
-        finally:
-            desk.shutdown()
-        return 0
-
-    return _guarded(body)
+    desk = _load(args)
+    print(f'worker {args.worker_id or "local"} serving {desk.queue_name} on {desk.store.display}', file=sys.stderr)
+    try:
+        anyio.run(functools.partial(desk.serve, worker_id=args.worker_id))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        desk.shutdown()
+    return 0

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 from pydantic import ValidationError
@@ -25,34 +27,51 @@ from ..evals import (
 )
 from ..evals._cascade import CascadeEvaluation, evaluate_cascade
 from ..evals._render import render_curve
-from ..evals._run import RunOptions, run_cases
+from ..evals._run import DEFAULT_MAX_CONCURRENCY, RunOptions, run_cases
 from ..evals._tree import find_cascade
 from ..routers._errors import PriceUnknown
+from ._errors import BELOW_THRESHOLD
 from ._load import LoadError, load_object, load_step
+from ._output import PendingFile
+from ._parser import add_command, positive_int
+
+if TYPE_CHECKING:
+    from ._parser import Commands
 
 __all__ = ('add_commands',)
 
 
-def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:  # pyright: ignore[reportPrivateUsage]
+def add_commands(commands: Commands) -> None:
     """Register `podium eval`."""
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         'eval',
         help='evaluate a workflow on a case file: pass rate, router accuracy, failures by step',
         description='Run a workflow on every case of a YAML case file and report, for each failed case, the first '
         'step that went wrong. A workflow with a model cascade (ModelRouter) runs the cases again pinned to its '
-        'strongest tier, to measure it against always-strong. Exits 0 when the run completes, 1 when --fail-under '
-        'is not met, 2 on bad input.',
+        'strongest tier, to measure it against always-strong. Output files are checked for writability before any '
+        'case runs, and replaced whole when the run is done.',
     )
     parser.add_argument('workflow', help='path/to/file.py:attr or package.module:attr')
-    parser.add_argument('cases', help='the YAML case file')
+    parser.add_argument('cases', help='the YAML case file (UTF-8)')
     parser.add_argument('--json', metavar='PATH', help='also write the report as JSON to PATH')
     parser.add_argument('--compare', metavar='OLD.json', help='show what regressed and improved against a report')
     parser.add_argument(
         '--model', help="run on this Pydantic-AI model (e.g. openai:gpt-4o-mini) via the module's build_workflow(model)"
     )
-    parser.add_argument('--max-concurrency', type=_positive_int, metavar='N', help='run at most N cases at once')
     parser.add_argument(
-        '--fail-under', type=_rate, metavar='RATE', help='exit 1 when the pass rate is below RATE (0.9 or 90%%)'
+        '--max-concurrency',
+        type=positive_int,
+        default=DEFAULT_MAX_CONCURRENCY,
+        metavar='N',
+        help=f'run at most N cases at once (default {DEFAULT_MAX_CONCURRENCY}: enough to overlap model latency, few '
+        "enough to stay under a provider's rate limits and to keep memory flat on large case files)",
+    )
+    parser.add_argument(
+        '--fail-under',
+        type=_rate,
+        metavar='RATE',
+        help=f'exit {BELOW_THRESHOLD} when the pass rate is below RATE (0.9 or 90%%)',
     )
     parser.add_argument(
         '--plot',
@@ -60,13 +79,6 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="run the cases on each tier of the workflow's model cascade and draw its cost-quality curve to PNG",
     )
     parser.set_defaults(handler=_eval)
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f'must be at least 1, got {value}')
-    return value
 
 
 def _rate(text: str) -> float:
@@ -101,6 +113,17 @@ def _workflow(reference: str, model: str | None) -> AnyStep:
     if not isinstance(workflow, Step):
         raise LoadError(f'{module}:build_workflow({model!r}) returned a {type(workflow).__name__}, not a podium Step')
     return workflow  # pyright: ignore[reportUnknownVariableType]
+
+
+def _cases(path: str, workflow: AnyStep) -> CaseFile:
+    try:
+        return load_cases(path, workflow)
+    except CaseFileError as exc:
+        raise LoadError(str(exc)) from exc
+    except UnicodeDecodeError as exc:
+        raise LoadError(
+            f'cannot read case file {path!r}: byte {exc.start} is not UTF-8 ({exc.reason}); save the file as UTF-8'
+        ) from exc
 
 
 def _baseline(path: str) -> WorkflowReport:
@@ -141,7 +164,7 @@ def _run(
     return evaluated.evaluation.report, evaluated
 
 
-def _plot(evaluated: CascadeEvaluation, path: str, console: Console) -> None:
+def _plot(evaluated: CascadeEvaluation, output: PendingFile, console: Console) -> None:
     threshold = evaluated.router.threshold
     try:
         points = evaluated.curve()
@@ -149,31 +172,34 @@ def _plot(evaluated: CascadeEvaluation, path: str, console: Console) -> None:
         raise LoadError(f'cannot draw the cost-quality curve: {exc}') from exc
     console.print()
     console.print(render_curve(points, chosen=threshold))
-    write_curve_png(points, path, chosen=threshold)
-    console.print(f'curve: {path}')
+    write_curve_png(points, output.temp, chosen=threshold)
+    output.commit()
+    console.print(f'curve: {output.path}')
 
 
 def _eval(args: argparse.Namespace) -> int:
-    console = Console()
-    workflow = _workflow(args.workflow, args.model)
-    if args.plot:
-        _check_plot(workflow)
-    try:
-        cases = load_cases(args.cases, workflow)
-    except CaseFileError as exc:
-        raise LoadError(str(exc)) from exc
-    baseline = _baseline(args.compare) if args.compare else None
-    options = RunOptions(max_concurrency=args.max_concurrency, progress=True, model=args.model)
-    report, cascade = _run(workflow, cases, options, plot=bool(args.plot))
-    console.print(render_report(report))
-    if baseline is not None:
-        console.print()
-        console.print(render_diff(compare_reports(baseline, report)))
-    if args.json:
-        Path(args.json).write_text(report.model_dump_json(indent=2) + '\n', encoding='utf-8')
-    if args.plot and cascade is not None:
-        _plot(cascade, args.plot, console)
-    if args.fail_under is not None and report.pass_rate < args.fail_under:
-        console.print(f'pass rate {report.pass_rate:.1%} is below --fail-under {args.fail_under:.1%}')
-        return 1
-    return 0
+    """Run the eval; output files are reserved first, so an unwritable path costs no model calls."""
+    with contextlib.ExitStack() as outputs:
+        report_file = outputs.enter_context(PendingFile(args.json, option='--json')) if args.json else None
+        plot_file = outputs.enter_context(PendingFile(args.plot, option='--plot')) if args.plot else None
+        console = Console()
+        workflow = _workflow(args.workflow, args.model)
+        if plot_file is not None:
+            _check_plot(workflow)
+        cases = _cases(args.cases, workflow)
+        baseline = _baseline(args.compare) if args.compare else None
+        options = RunOptions(max_concurrency=args.max_concurrency, progress=True, model=args.model)
+        report, cascade = _run(workflow, cases, options, plot=plot_file is not None)
+        console.print(render_report(report))
+        if baseline is not None:
+            console.print()
+            console.print(render_diff(compare_reports(baseline, report)))
+        if report_file is not None:
+            report_file.temp.write_text(report.model_dump_json(indent=2) + '\n', encoding='utf-8')
+            report_file.commit()
+        if plot_file is not None and cascade is not None:
+            _plot(cascade, plot_file, console)
+        if args.fail_under is not None and report.pass_rate < args.fail_under:
+            console.print(f'pass rate {report.pass_rate:.1%} is below --fail-under {args.fail_under:.1%}')
+            return BELOW_THRESHOLD
+        return 0

@@ -6,14 +6,19 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
 from .._core._errors import WorkflowError
-from .._core._redact import redact
+from ._errors import EPILOG, UsageError, fail
 from ._graph import to_mermaid
-from ._load import LoadError, load_step
+from ._input import parse_input
+from ._load import load_step
+from ._parser import HelpFormatter, Parser, add_command
+
+if TYPE_CHECKING:
+    from ._parser import Commands
 
 __all__ = ('main',)
 
@@ -22,18 +27,14 @@ Command = Callable[[argparse.Namespace], int]
 
 def _run(args: argparse.Namespace) -> int:
     workflow = load_step(args.workflow)
-    text: str = args.input
-    input_value: object = text
-    cls = workflow.input_class
-    if cls is not None and issubclass(cls, BaseModel):
-        input_value = cls.model_validate_json(text)
+    input_value = parse_input(workflow, args.input)
     try:
         result = workflow.run_sync(input_value)
     except WorkflowError as exc:
-        print(f'error: {exc}', file=sys.stderr)
+        code = fail(exc, debug=getattr(args, 'debug', False))
         for record in exc.records:
             print(f'  {record.name}: {record.status}' + (f' ({record.error})' if record.error else ''), file=sys.stderr)
-        return 1
+        return code
     if args.json:
         print(json.dumps(result.summary(), indent=2))
         return 0
@@ -55,16 +56,23 @@ def _graph(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog='podium', description='Run, draw and evaluate podium workflows.')
+    parser = Parser(
+        prog='podium',
+        description='Run, draw and evaluate podium workflows.',
+        epilog=EPILOG,
+        formatter_class=HelpFormatter,
+    )
     commands = parser.add_subparsers(dest='command', required=True)
 
-    run = commands.add_parser('run', help='run a workflow on one input and print the result')
+    run = add_command(commands, 'run', help='run a workflow on one input and print the result')
     run.add_argument('workflow', help='path/to/file.py:attr or package.module:attr')
-    run.add_argument('input', help='the input: text, or JSON when the workflow takes a pydantic model')
+    run.add_argument(
+        'input', help='the input: text, or JSON when the workflow takes another type (checked against that type)'
+    )
     run.add_argument('--json', action='store_true', help='print the run summary as JSON')
     run.set_defaults(handler=_run)
 
-    graph = commands.add_parser('graph', help='print a Mermaid diagram of a workflow')
+    graph = add_command(commands, 'graph', help='print a Mermaid diagram of a workflow')
     graph.add_argument('workflow', help='path/to/file.py:attr or package.module:attr')
     graph.set_defaults(handler=_graph)
 
@@ -72,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_optional_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:  # pyright: ignore[reportPrivateUsage]
+def _add_optional_commands(commands: Commands) -> None:
     """Commands whose modules pull in more (evals, durable runs), registered when present."""
     import importlib
 
@@ -87,14 +95,19 @@ def _add_optional_commands(commands: argparse._SubParsersAction[argparse.Argumen
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `podium` console script."""
-    args = _parser().parse_args(argv)
+    """Entry point of the `podium` console script: run a command and return its exit code.
+
+    Every error ends as one line on stderr and an exit code (listed in `podium --help`), never a traceback unless
+    `--debug` is given.
+    """
+    try:
+        args = _parser().parse_args(argv)
+    except UsageError as exc:
+        return fail(exc, debug=False)
+    except SystemExit as exc:  # --help printed the help
+        return exc.code if isinstance(exc.code, int) else 0
     handler: Command = args.handler
     try:
         return handler(args)
-    except LoadError as exc:
-        print(f'error: {redact(str(exc))}', file=sys.stderr)
-        return 2
-    except ImportError as exc:  # an optional extra a command needs is not installed; the message names it
-        print(f'error: {redact(str(exc))}', file=sys.stderr)
-        return 2
+    except BaseException as exc:  # the one place every error becomes a line and an exit code
+        return fail(exc, debug=getattr(args, 'debug', False))

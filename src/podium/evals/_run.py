@@ -23,7 +23,15 @@ from ._report import WorkflowReport
 from ._summary import CONFUSION_TITLE, summarize
 from ._tree import escalating_router, find_cascade, steps_by_name
 
-__all__ = ('Evaluation', 'RunOptions', 'evaluate_workflow', 'run_cases')
+__all__ = ('DEFAULT_MAX_CONCURRENCY', 'Evaluation', 'RunOptions', 'evaluate_workflow', 'run_cases')
+
+DEFAULT_MAX_CONCURRENCY = 8
+"""How many cases run at once unless told otherwise.
+
+Cases wait on model calls, so a few at a time already overlap most of the latency. Every case in flight holds its
+messages and records, and every request counts against the provider's rate limit, so running all of a large case
+file at once grows memory with the file and trips rate limits; 8 keeps both flat.
+"""
 
 _case_probe: ContextVar[_Probe | None] = ContextVar('podium_eval_case', default=None)
 
@@ -53,7 +61,7 @@ class _Probe(CaseLifecycle[Any, RunResult[Any], Any]):
 class RunOptions:
     """How each case runs; see `evaluate_workflow`."""
 
-    max_concurrency: int | None = None
+    max_concurrency: int | None = DEFAULT_MAX_CONCURRENCY
     progress: bool = False
     deps: object = None
     usage_limits: UsageLimits | None = None
@@ -73,7 +81,7 @@ async def evaluate_workflow(
     workflow: AnyStep,
     cases: CaseFile | WorkflowDataset,
     *,
-    max_concurrency: int | None = None,
+    max_concurrency: int | None = DEFAULT_MAX_CONCURRENCY,
     progress: bool = False,
     deps: object = None,
     usage_limits: UsageLimits | None = None,
@@ -87,7 +95,9 @@ async def evaluate_workflow(
     Args:
         workflow: The workflow to evaluate.
         cases: A case file from `load_cases`, or a pydantic-evals dataset whose cases use podium's evaluators.
-        max_concurrency: How many cases may run at once; all of them by default.
+        max_concurrency: How many cases may run at once, `DEFAULT_MAX_CONCURRENCY` (8) by default: enough to
+            overlap model latency, few enough to keep memory flat and stay under rate limits. `None` runs every
+            case at once.
         progress: Show pydantic-evals' progress bar.
         deps: Handed to every run.
         usage_limits: Limits for each run.
