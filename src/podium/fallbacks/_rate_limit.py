@@ -41,7 +41,8 @@ class RateLimit:
     """At most `requests_per_minute` requests and `tokens_per_minute` tokens in any 60 seconds, per key.
 
     Give it to `RetryingModel(rate_limit=...)`: each attempt waits for capacity before it is sent, for at most the
-    request's remaining deadline and `max_wait`, and fails with `RateLimitExhausted` when capacity will not come in
+    request's remaining deadline and `max_wait` (by default just over the longest wait a minute's window can ask),
+    and fails with `RateLimitExhausted` when capacity will not come in
     time. The key is `key` when given, so one limit shared by several models holds for the whole provider account,
     else the model's name, so each model has its own. Tokens are counted when a response reports its usage, so a
     request is let through while the window's tokens are under the limit, and may take it over by its own size.
@@ -59,7 +60,7 @@ class RateLimit:
         tokens_per_minute: int | None = None,
         key: str | None = None,
         store: LimitStore | None = None,
-        max_wait: float = 60.0,
+        max_wait: float = 65.0,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         if requests_per_minute is None and tokens_per_minute is None:
