@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import subprocess
 import time
 import uuid
@@ -215,3 +216,10 @@ def test_workers_share_one_retry_budget(store: LimitStore):
     with spawn.Pool(4) as pool:
         got = pool.starmap(withdraw, [(store, name, 5)] * 4)
     assert sum(got) == 6  # the capacity, spent once across the workers: 20 tries, 6 retries
+
+
+def test_the_docs_example_runs_as_written(capsys: pytest.CaptureFixture[str]):
+    doc = (ROOT / 'docs' / 'fallbacks.md').read_text().split('## Limits shared across workers')[1]
+    code = re.findall(r'```python\n(.*?)```', doc, flags=re.S)[0]
+    exec(compile(code, 'docs/fallbacks.md', 'exec'), {'__name__': 'docs_example'})
+    assert capsys.readouterr().out == 'success (no tool calls)\n'
