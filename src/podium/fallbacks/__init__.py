@@ -1,6 +1,7 @@
 """Structured fallback: one retry loop per model request, and step wrappers that say why they fired.
 
-The wrappers retry, fall back, degrade, hedge, time out and break circuits. Each is a `Step[InT, OutT]` around
+The wrappers retry, fall back, degrade, hedge, time out and break circuits; breakers, retry budgets and rate limits
+can be shared by worker processes through a `LimitStore`. Each is a `Step[InT, OutT]` around
 steps of the same types, so it composes with everything else.
 """
 
@@ -25,10 +26,13 @@ from ._clock import Clock, SystemClock, VirtualClock
 from ._default import DefaultStep, default
 from ._fallback import FallbackOn, FallbackStep, fallback
 from ._hedge import HedgeStep, hedge
+from ._limit_store import InProcessLimitStore, LimitStore, PostgresLimitStore, SQLiteLimitStore
+from ._rate_limit import RateLimit, RateLimitExhausted
 from ._retry import RetryStep, retry
 from ._retrying_model import RetryingModel
 from ._sdk_retries import without_sdk_retries
 from ._timeout import TimeoutStep, timeout
+from ._wall_clock import WallClock
 
 __all__ = (
     'AllModelsFailed',
@@ -44,19 +48,26 @@ __all__ = (
     'FallbackOn',
     'FallbackStep',
     'HedgeStep',
+    'InProcessLimitStore',
     'Jitter',
+    'LimitStore',
     'ModelCircuitOpenError',
     'OutputRejected',
     'Permit',
+    'PostgresLimitStore',
     'ProviderAuthError',
+    'RateLimit',
+    'RateLimitExhausted',
     'Refused',
     'RetryBudget',
     'RetryStep',
     'RetryingModel',
+    'SQLiteLimitStore',
     'StepTimeout',
     'SystemClock',
     'TimeoutStep',
     'VirtualClock',
+    'WallClock',
     'collect_attempts',
     'counts_against_provider',
     'default',

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from typing import TYPE_CHECKING
+
 from .._core._errors import ConfigurationError
 from ._clock import SYSTEM_CLOCK, Clock
+
+if TYPE_CHECKING:
+    from ._limit_store import LimitStore
 
 __all__ = ('RetryBudget',)
 
@@ -15,10 +21,23 @@ class RetryBudget:
     every retry spends one. During an outage every call fails, the bucket empties, and each call then makes one
     attempt and moves on to its fallback, so the outage cannot multiply the traffic. Share one budget between the
     models and steps that call the same provider. Meant for one event loop: it never awaits, so it needs no lock.
+
+    With a `store`, every budget of the same `name` on that store is one bucket, across worker processes. Each
+    retry is withdrawn in one transaction, so two workers never spend the same token; the earnings of first attempts
+    are gathered in the process and paid in with the next withdrawal, or every `refresh` seconds, so a first attempt
+    costs the store a write at most that often. `spent` and `denied` count this process's retries.
     """
 
     def __init__(
-        self, *, ratio: float = 0.2, per_second: float = 1.0, capacity: float = 10.0, clock: Clock = SYSTEM_CLOCK
+        self,
+        *,
+        ratio: float = 0.2,
+        per_second: float = 1.0,
+        capacity: float = 10.0,
+        clock: Clock = SYSTEM_CLOCK,
+        name: str = 'budget',
+        store: LimitStore | None = None,
+        refresh: float = 0.25,
     ) -> None:
         if not 0 <= ratio <= 1:
             raise ConfigurationError(f'RetryBudget ratio must be within [0, 1], got {ratio}')
@@ -30,8 +49,17 @@ class RetryBudget:
         self.per_second = per_second
         self.capacity = capacity
         self.clock = clock
+        if refresh < 0:
+            raise ConfigurationError(f'RetryBudget refresh must not be negative, got {refresh}')
+        self.name = name
+        self.store = store
+        """Where the bucket is shared with other budgets of this `name`; `None` keeps it in this object."""
+        self.refresh = refresh
+        self._key = f'budget:{name}'
+        self._earned = 0
+        """First attempts not yet paid into the shared bucket."""
         self._tokens = capacity
-        self._refilled_at = clock.now()
+        self._refilled_at = self._paid_at = clock.now()
         self.spent = 0
         """Retries let through so far."""
         self.denied = 0
@@ -40,23 +68,47 @@ class RetryBudget:
     @property
     def tokens(self) -> float:
         """Retries available now."""
+        if self.store is not None:
+            return self.store.update(self._key, lambda record: self._settle(record, spend=False))[1]
         self._refill()
         return self._tokens
 
     def deposit(self) -> None:
         """Count a first attempt: it earns `ratio` of a retry."""
+        if self.store is not None:
+            self._earned += 1
+            if self.clock.now() - self._paid_at >= self.refresh:
+                self.store.update(self._key, lambda record: self._settle(record, spend=False))
+            return
         self._refill()
         self._tokens = min(self.capacity, self._tokens + self.ratio)
 
     def withdraw(self) -> bool:
         """Spend one retry; `False` (and nothing spent) when the budget is empty."""
-        self._refill()
-        if self._tokens < 1:
+        if self.store is not None:
+            spent = self.store.update(self._key, lambda record: self._settle(record, spend=True))[0]
+        else:
+            self._refill()
+            spent = self._tokens >= 1
+            if spent:
+                self._tokens -= 1
+        if spent:
+            self.spent += 1
+        else:
             self.denied += 1
-            return False
-        self._tokens -= 1
-        self.spent += 1
-        return True
+        return spent
+
+    def _settle(self, record: str | None, *, spend: bool) -> tuple[str, tuple[bool, float]]:
+        """In the store's transaction: refill the shared bucket, pay in this process's earnings, maybe spend one."""
+        now = self.clock.now()
+        data = json.loads(record) if record else {'tokens': self.capacity, 'at': now}
+        tokens = float(data['tokens']) + max(0.0, now - float(data['at'])) * self.per_second
+        tokens = min(self.capacity, tokens + self._earned * self.ratio)
+        self._earned, self._paid_at = 0, now
+        spent = spend and tokens >= 1
+        if spent:
+            tokens -= 1
+        return json.dumps({'tokens': tokens, 'at': now}), (spent, tokens)
 
     def _refill(self) -> None:
         now = self.clock.now()

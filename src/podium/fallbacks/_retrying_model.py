@@ -27,6 +27,7 @@ from ._breaker import CircuitBreaker
 from ._budget import RetryBudget
 from ._clock import SYSTEM_CLOCK, Clock
 from ._policy import RetryLoop, RetryPolicy
+from ._rate_limit import RateLimit
 from ._sdk_retries import settings_without_sdk_retries
 
 __all__ = ('RetryingModel',)
@@ -61,6 +62,7 @@ class RetryingModel(WrapperModel):
         retry_on: Callable[[BaseException], bool] = is_retryable,
         breaker: CircuitBreaker | None = None,
         budget: RetryBudget | None = None,
+        rate_limit: RateLimit | None = None,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         """Wrap `wrapped` in a retry loop.
@@ -76,6 +78,8 @@ class RetryingModel(WrapperModel):
             breaker: A breaker for this model, shared across runs: while open, requests fail fast with
                 `ModelCircuitOpenError` and a `FallbackModel` moves on.
             budget: A retry budget shared across runs, so an outage cannot multiply the traffic.
+            rate_limit: Requests and tokens per minute: each attempt waits for capacity within the deadline, else
+                fails with `RateLimitExhausted` and a `FallbackModel` moves on.
             clock: Where time and sleep come from; inject a `VirtualClock` in tests.
         """
         super().__init__(wrapped)
@@ -92,6 +96,7 @@ class RetryingModel(WrapperModel):
         )
         self.attempt_timeout = attempt_timeout
         self.breaker = breaker
+        self.rate_limit = rate_limit
 
     async def request(
         self,
@@ -105,6 +110,8 @@ class RetryingModel(WrapperModel):
             return await self.wrapped.request(messages, settings, model_request_parameters)
 
         response, failed = await self._retry(send)
+        if self.rate_limit is not None:
+            self.rate_limit.record(self.model_name, response.usage.total_tokens)
         if failed:
             response = replace(response, failed_attempts=[*failed, *(response.failed_attempts or [])])
         return response
@@ -129,6 +136,8 @@ class RetryingModel(WrapperModel):
             if failed:
                 response.failed_attempts = [*failed, *(response.failed_attempts or [])]
             yield response
+            if self.rate_limit is not None:
+                self.rate_limit.record(self.model_name, response.usage.total_tokens)
 
     async def _retry(self, send: Callable[[], Awaitable[T]]) -> tuple[T, list[ModelRequestAttempt]]:
         loop = RetryLoop(self.policy)
@@ -156,6 +165,8 @@ class RetryingModel(WrapperModel):
 
     async def _attempt(self, send: Callable[[], Awaitable[T]], loop: RetryLoop) -> T:
         """One attempt, behind the breaker and within the attempt timeout, the deadline and a trial's timeout."""
+        if self.rate_limit is not None:
+            await self.rate_limit.acquire(self.model_name, within=loop.remaining())
         breaker = self.breaker
         if breaker is None:
             return await self._within(send, self._limit(loop, None))
