@@ -1,4 +1,3 @@
-# pyright: reportPrivateUsage=false
 """Reads the output an agent's run ends with straight from one model response, with the agent's own processors.
 
 Only the shapes after which the agent would end its run without another request are read: one output tool call
@@ -10,13 +9,17 @@ thinking-only responses, any other part) is left to the agent, which alone knows
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from pydantic_ai._output import BaseOutputProcessor, OutputSchema
-from pydantic_ai._run_context import RunContext
+from pydantic_ai import RunContext
 from pydantic_ai.messages import ModelResponse, TextPart, ThinkingPart, ToolCallPart
 from pydantic_ai.models import Model, ModelRequestParameters
 from pydantic_ai.usage import RunUsage
+
+from . import _pydantic_ai_internals as internals
+
+if TYPE_CHECKING:
+    from ._pydantic_ai_internals import OutputSchema
 
 __all__ = ('UNREAD', 'OutputReader')
 
@@ -29,11 +32,8 @@ class OutputReader:
 
     __slots__ = ('_context', '_text', '_tools')
 
-    def __init__(self, schema: OutputSchema[Any], parameters: ModelRequestParameters, model: Model) -> None:
-        offered = {tool.name for tool in parameters.output_tools}
-        processors = schema.toolset.processors if schema.toolset is not None else {}
-        self._tools: dict[str, BaseOutputProcessor[Any]] = {n: p for n, p in processors.items() if n in offered}
-        self._text = schema.text_processor
+    def __init__(self, schema: OutputSchema, parameters: ModelRequestParameters, model: Model) -> None:
+        self._tools, self._text = internals.output_processors(schema, parameters)
         # Pure processors read only `validation_context` (None for eligible agents) from the run context.
         self._context = RunContext[Any](deps=None, model=model, usage=RunUsage())
 
@@ -54,7 +54,7 @@ class OutputReader:
             if call is not None:
                 return await self._read_call(call)
             if text and self._text is not None:
-                return await self._process(self._text, text, wrap_validation_errors=True)
+                return await internals.read_with(self._text, text, self._context, wrap_validation_errors=True)
         except Exception:  # invalid output: the agent re-prompts, or raises what it raises
             return UNREAD
         return UNREAD
@@ -64,12 +64,4 @@ class OutputReader:
         if processor is None:
             return UNREAD
         args = call.args if call.args is not None else {}
-        return await self._process(processor, args, wrap_validation_errors=False)
-
-    async def _process(
-        self, processor: BaseOutputProcessor[Any], data: str | dict[str, Any], *, wrap_validation_errors: bool
-    ) -> Any:
-        semantic, state = processor.hook_validate(data, run_context=self._context)
-        return await processor.hook_execute(
-            semantic, state, run_context=self._context, wrap_validation_errors=wrap_validation_errors
-        )
+        return await internals.read_with(processor, args, self._context, wrap_validation_errors=False)

@@ -1,4 +1,3 @@
-# pyright: reportPrivateUsage=false
 """The lean path: one model request in place of `Agent.run`, for agents where the two are provably the same.
 
 An `Agent.run` costs milliseconds of CPU in graph machinery; a tool-less agent without validators spends it to
@@ -13,37 +12,32 @@ retry prompts, retry budget and errors are its own.
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass
 from typing import Any, Final
 
-from opentelemetry.baggage import set_baggage
 from opentelemetry.context import attach, detach
-from pydantic_ai._agent_graph import GraphAgentState, _billed_by_request, _record_billed_usage, model_request
-from pydantic_ai._context_size import context_input_tokens
-from pydantic_ai._genai_prices import fill_response_cost
-from pydantic_ai._instrumentation import (
-    AGENT_NAME_BAGGAGE_KEY,
-    CONVERSATION_ID_BAGGAGE_KEY,
-    RUN_ID_BAGGAGE_KEY,
-    capture_model_request_span_context,
-    capture_model_response_span_context,
-)
-from pydantic_ai._run_context import RunContext
-from pydantic_ai._tool_execution import _FINAL_RESULT_PROCESSED
-from pydantic_ai._usage_attribution import accumulate, record_request
-from pydantic_ai._utils import fill_run_metadata, now_utc
-from pydantic_ai._uuid import uuid7
+from pydantic import BaseModel
+from pydantic_ai import RunContext
 from pydantic_ai.agent import AbstractAgent, Agent
 from pydantic_ai.capabilities import Instrumentation
-from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, ToolCallPart, ToolReturnPart
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelMessagesTypeAdapter,
+    ModelRequest,
+    ModelResponse,
+    ToolCallPart,
+)
 from pydantic_ai.models import Model, ModelRequestContext, ModelRequestParameters
+from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.models.instrumented import InstrumentedModel
 from pydantic_ai.models.wrapper import WrapperModel
 from pydantic_ai.run import AgentRunResult
 from pydantic_ai.settings import ModelSettings
-from pydantic_ai.usage import RunUsage, UsageLimits
+from pydantic_ai.usage import RequestUsage, RunUsage, UsageLimits
 
 from .._core._flow import StepScope
+from . import _pydantic_ai_internals as internals
 from ._eligibility import call_blocker, static_blocker
 from ._final_output import UNREAD, OutputReader
 from ._prompt import Prompt
@@ -78,12 +72,12 @@ class _Entry:
     plan: LeanPlan | str
 
     def current(self, agent: Agent[Any, Any]) -> bool:
-        return agent._model is self.model and _settings(agent) == self.settings
+        return internals.agent_model(agent) is self.model and _settings(agent) == self.settings
 
 
 def _settings(agent: Agent[Any, Any]) -> tuple[object, object]:
     """Copies of the agent's and its model's settings: either can be edited in place after a capture."""
-    model = agent._model
+    model = internals.agent_model(agent)
     return copy.copy(agent.model_settings), copy.copy(model.settings) if isinstance(model, Model) else None
 
 
@@ -93,6 +87,8 @@ async def plan_for_call(
     """The plan this call may take the lean path with, or `None` when it must take the agent path."""
     if not isinstance(agent, Agent) or call_blocker(agent, usage_limits) is not None:
         return None
+    if not await internals.check(_self_test):
+        return None
     entry: _Entry | None = getattr(agent, _PLAN_ATTRIBUTE, None)
     if entry is None or not entry.current(agent):
         entry = await _new_entry(agent, prompt, deps)
@@ -101,7 +97,7 @@ async def plan_for_call(
 
 async def _new_entry(agent: Agent[Any, Any], prompt: Prompt, deps: object) -> _Entry:
     """Capture the agent's plan from this call's prompt; concurrent calls take the agent path meanwhile."""
-    model, settings = agent._model, _settings(agent)
+    model, settings = internals.agent_model(agent), _settings(agent)
     assert isinstance(model, Model)  # call_blocker checked it
     blocker = static_blocker(agent)
     if blocker is None and isinstance(model, InstrumentedModel):
@@ -117,7 +113,7 @@ async def _new_entry(agent: Agent[Any, Any], prompt: Prompt, deps: object) -> _E
     except BaseException:  # cancelled mid-capture: the next call captures again
         setattr(agent, _PLAN_ATTRIBUTE, None)
         raise
-    reader = OutputReader(agent._output_schema, template.parameters, model)
+    reader = OutputReader(internals.output_schema(agent), template.parameters, model)
     return _remember(agent, _Entry(model, settings, LeanPlan(model, template, reader, spans, UsageLimits())))
 
 
@@ -151,7 +147,7 @@ async def run_lean(
         scope.path = 'lean'
     call = _LeanCall(agent, plan, prompt, deps, usage, usage_limits, scope)
     # A run credits usage to its own span only, never to a run it is nested in: `Agent.run` starts the same way.
-    with accumulate(None):
+    with internals.credit_to_own_span():
         instrumentation = plan.spans.for_agent(agent)
         if instrumentation is None:
             return await call.run(None)
@@ -191,7 +187,7 @@ class _LeanCall:
     ) -> None:
         self._agent, self._plan, self._prompt, self._deps, self._usage = agent, plan, prompt, deps, usage
         self._scope = scope
-        self._run_id, self._conversation_id = str(uuid7()), str(uuid7())
+        self._run_id, self._conversation_id = internals.new_id(), internals.new_id()
         self.context: RunContext[Any] = RunContext(
             deps=deps,
             model=plan.model,
@@ -214,11 +210,7 @@ class _LeanCall:
         token = None
         if instrumentation is not None:
             self._trace_with(instrumentation)
-            context = self.context
-            baggage = set_baggage(AGENT_NAME_BAGGAGE_KEY, instrumentation._agent_name)
-            baggage = set_baggage(RUN_ID_BAGGAGE_KEY, context.run_id or '', context=baggage)
-            baggage = set_baggage(CONVERSATION_ID_BAGGAGE_KEY, context.conversation_id or '', context=baggage)
-            token = attach(baggage)
+            token = attach(internals.run_baggage(instrumentation, self.context))
         try:
             response, output = await self._request(instrumentation)
         finally:
@@ -235,13 +227,13 @@ class _LeanCall:
         response, output = await self._request(instrumentation)
         if output is UNREAD:
             return await self._hand_off(response)
-        state = GraphAgentState(
-            message_history=self._closed_history(response),
-            usage=self._usage,
+        return internals.finished_run(
+            output,
+            self._closed_history(response),
+            self._usage,
             run_id=self._run_id,
             conversation_id=self._conversation_id,
         )
-        return AgentRunResult(output, _state=state)
 
     def _trace_with(self, instrumentation: Instrumentation) -> None:
         """Give the run's context the tracer a traced `Agent.run` gives it."""
@@ -268,23 +260,16 @@ class _LeanCall:
             model_request_parameters=template.parameters,
         )
         output: Any = UNREAD
-        plan.model._refresh_http_client()
+        internals.refresh_http_client(plan.model)
 
         async def send(request: ModelRequestContext) -> ModelResponse:
             nonlocal output
-            capture_model_request_span_context(request)
-            # `on_progress` lets a run count the usage of a continued response that fails midway; a failed call
-            # adds nothing to a podium run, so there is nothing to count.
-            response = await model_request(
-                request.model, request_context=request, run_context=context, on_progress=_ignore
-            )
+            internals.span_request(request)
+            response = await internals.send_request(request, context)
             output = await plan.reader.read(response)
             if output is not UNREAD:
-                fill_response_cost(response)
-                billed = _billed_by_request(response, request.messages)
-                request._usage_response_ledger.responses.append(billed)
-                _record_billed_usage(usage, billed)
-            capture_model_response_span_context(request, response)
+                internals.count_response(usage, request, response)
+            internals.span_response(request, response)
             return response
 
         if instrumentation is None:
@@ -292,11 +277,10 @@ class _LeanCall:
         else:
             response = await instrumentation.wrap_model_request(context, request_context=request, handler=send)
         if output is not UNREAD:
-            fill_run_metadata(response, run_id=self._run_id, conversation_id=self._conversation_id)
-            record_request(usage)
+            internals.record_request(usage, response, run_id=self._run_id, conversation_id=self._conversation_id)
             limits.check_tokens(usage)
             limits.check_cost(usage, warn_if_cost_unavailable=False)
-            limits.check_per_request_input_tokens(context_input_tokens(response))
+            limits.check_per_request_input_tokens(internals.input_tokens(response))
             limits.check_cost(usage)
         return response, output
 
@@ -316,24 +300,22 @@ class _LeanCall:
     def _closed_history(self, response: ModelResponse) -> list[ModelMessage]:
         """The run's messages as the agent leaves them: the output tool call, if any, is answered.
 
-        Built here because Pydantic-AI builds that answer inside its tool-call processor, which needs a graph run;
-        the part is the one `_ToolCallProcessor._status_part` makes, with the same content.
+        Built here because Pydantic-AI builds that answer inside its tool-call processor, which needs a graph run.
         """
         history = self.context.messages
         history.append(response)
         calls = [part for part in response.parts if type(part) is ToolCallPart]
         if calls:
-            answer = ToolReturnPart(calls[0].tool_name, _FINAL_RESULT_PROCESSED, tool_call_id=calls[0].tool_call_id)
+            answer = internals.output_tool_answer(calls[0])
             history.append(
                 ModelRequest(
-                    parts=[answer], run_id=self._run_id, conversation_id=self._conversation_id, timestamp=now_utc()
+                    parts=[answer],
+                    run_id=self._run_id,
+                    conversation_id=self._conversation_id,
+                    timestamp=internals.now_utc(),
                 )
             )
         return history
-
-
-def _ignore(response: ModelResponse) -> None:
-    pass
 
 
 class _Replay(WrapperModel):
@@ -353,3 +335,65 @@ class _Replay(WrapperModel):
         if response is not None:
             return response
         return await self.wrapped.request(messages, model_settings, model_request_parameters)
+
+
+class _SelfTestAnswer(BaseModel):
+    answer: str
+    score: int
+
+
+_VOLATILE: Final = frozenset({'timestamp', 'run_id', 'conversation_id'})
+
+
+async def _self_test() -> str | None:
+    """One request through both paths on a tiny agent: what differed between them, or `None`.
+
+    Compared as the differential tests compare: what the model received (messages without timestamps and ids,
+    tools, settings, request parameters, instructions), the output and the usage.
+    """
+    seen: list[tuple[list[ModelMessage], AgentInfo]] = []
+
+    async def answer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        seen.append((messages, info))
+        call = ToolCallPart(info.output_tools[0].name, {'answer': 'yes', 'score': 3}, tool_call_id='self-test')
+        return ModelResponse(parts=[call], usage=RequestUsage(input_tokens=11, output_tokens=5), model_name='self-test')
+
+    agent = Agent(
+        FunctionModel(answer),
+        output_type=_SelfTestAnswer,
+        name='podium-self-test',
+        instructions='Answer.',
+        system_prompt='Be brief.',
+        model_settings={'temperature': 0.0},
+    )
+    agent.instrument = False  # no spans, whatever `Agent.instrument_all()` says
+    plan = call_blocker(agent, None) or (await _new_entry(agent, 'ping', None)).plan
+    if not isinstance(plan, LeanPlan):
+        return f'a tool-less agent was not eligible: {plan}'
+    lean_usage, agent_usage = RunUsage(), RunUsage()
+    lean_output, _ = await run_lean(agent, plan, 'ping', deps=None, usage=lean_usage, usage_limits=None, scope=None)
+    result = await agent.run('ping', usage=agent_usage, infer_name=False)
+    if len(seen) != 2:
+        return f'the model got {len(seen)} requests where it should get 2'
+    lean_sent, agent_sent = (_comparable(*sent) for sent in seen)
+    differing = [key for key, value in agent_sent.items() if lean_sent[key] != value]
+    differing += ['output'] if lean_output != result.output else []
+    differing += ['usage'] if lean_usage != agent_usage else []
+    return f"the lean request differs from the agent's in {', '.join(differing)}" if differing else None
+
+
+def _comparable(messages: list[ModelMessage], info: AgentInfo) -> dict[str, object]:
+    """What a model received, without the values every run makes afresh."""
+    return {
+        'messages': json.loads(ModelMessagesTypeAdapter.dump_json(messages), object_hook=_without_volatile),
+        'function_tools': info.function_tools,
+        'output_tools': info.output_tools,
+        'allow_text_output': info.allow_text_output,
+        'model_settings': info.model_settings,
+        'model_request_parameters': info.model_request_parameters,
+        'instructions': info.instructions,
+    }
+
+
+def _without_volatile(fields: dict[str, object]) -> dict[str, object]:
+    return {key: value for key, value in fields.items() if key not in _VOLATILE}

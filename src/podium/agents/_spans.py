@@ -1,4 +1,3 @@
-# pyright: reportPrivateUsage=false
 """The spans of an instrumented agent's lean calls, from the agent's own `Instrumentation` capability.
 
 An instrumented `Agent.run` gets its `<agent> run` and `chat <model>` spans from an `Instrumentation` capability
@@ -15,6 +14,8 @@ from opentelemetry.trace import NoOpTracerProvider
 from pydantic_ai import Agent
 from pydantic_ai.capabilities import Instrumentation
 from pydantic_ai.models.instrumented import InstrumentationSettings
+
+from . import _pydantic_ai_internals as internals
 
 __all__ = ('SpanSource', 'silent_instrumentation')
 
@@ -33,9 +34,9 @@ class SpanSource:
 
     def for_agent(self, agent: Agent[Any, Any]) -> Instrumentation | None:
         """The capability an `agent.run` started now would be instrumented with, or `None` when it is not."""
-        key = agent._instrument if agent._instrument is not None else Agent._instrument_default
+        key = internals.instrumentation_key(agent)
         if key is not self._key:
-            settings = agent._resolve_instrumentation_settings()
+            settings = internals.instrumentation_settings(agent)
             self._capability = Instrumentation(settings=settings) if settings is not None else None
             self._key = key
         return self._capability

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic_ai._utils import now_utc
 from pydantic_ai.agent import Agent
 from pydantic_ai.messages import ModelMessage, ModelRequest, ModelRequestPart, ModelResponse, UserPromptPart
 from pydantic_ai.models import Model, ModelRequestParameters
@@ -22,6 +21,7 @@ from pydantic_ai.models.wrapper import WrapperModel
 from pydantic_ai.settings import ModelSettings
 
 from .._core._redact import describe
+from . import _pydantic_ai_internals as internals
 from ._prompt import Prompt
 from ._spans import silent_instrumentation
 
@@ -47,7 +47,7 @@ class RequestTemplate:
 
         Shallow copies with a few fields set: `dataclasses.replace` would rebuild every field through `__init__`.
         """
-        now = now_utc()
+        now = internals.now_utc()
         at_request, at_part = self.prompt_at
         messages: list[ModelMessage] = []
         for index, captured in enumerate(self.requests):

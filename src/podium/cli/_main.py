@@ -91,7 +91,26 @@ def _add_optional_commands(commands: Commands) -> None:
             if exc.name is not None and exc.name.startswith(__package__ or 'podium'):
                 continue
             raise
+        except ImportError as exc:  # its extra is missing: the command is still there, and says what to install
+            _needs_extra(commands, module_name.lstrip('._'), exc)
+            continue
         module.add_commands(commands)
+
+
+def _needs_extra(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],  # pyright: ignore[reportPrivateUsage]
+    name: str,
+    missing: ImportError,
+) -> None:
+    """Register `name` as a command that takes any arguments and fails with `missing`, which names the extra."""
+    # No option prefix: whatever options the real command takes are arguments here, and all end in `missing`.
+    parser = commands.add_parser(name, help=f'needs an extra: {missing}', add_help=False, prefix_chars='\0')
+    parser.add_argument('arguments', nargs=argparse.REMAINDER)
+
+    def fail(args: argparse.Namespace) -> int:
+        raise missing
+
+    parser.set_defaults(handler=fail)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,7 +3,13 @@
 `load_cases` reads a case file (or build a pydantic-evals `Dataset` with `expect(...)` evaluators), and
 `evaluate_workflow` runs the workflow on every case and returns a `WorkflowReport`: pass rate, router accuracy and
 confusion matrix, per-step pass rates, and for each failed case the first step that went wrong.
+`pip install 'podium[evals]'` brings pydantic-evals; the rest of podium never imports it.
 """
+
+try:
+    import pydantic_evals  # noqa: F401  # pyright: ignore[reportUnusedImport]
+except ImportError as _missing:
+    raise ImportError("podium.evals needs pydantic-evals: pip install 'podium[evals]'") from _missing
 
 from ._cases import CaseFile, CaseFileError, InvalidCase, WorkflowDataset, expect, load_cases
 from ._compare import CaseChange, MetricChange, ReportDiff, compare_reports
