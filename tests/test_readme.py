@@ -10,6 +10,7 @@ from pathlib import Path
 
 README = Path(__file__).parents[1] / 'README.md'
 
+
 def test_quick_start_has_exactly_two_commands_and_ci_runs_the_second():
     quick_start = README.read_text().split('## Quick start', 1)[1]
     commands = re.search(r'```bash\n(.*?)```', quick_start, flags=re.S)
