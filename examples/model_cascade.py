@@ -27,10 +27,9 @@ from pydantic_ai.exceptions import UserError
 from pydantic_ai.models import Model
 
 import podium
-from podium.evals._routing_metrics import write_curve_png
-from podium.routers._checks import ConfidenceCheck
-from podium.routers._cost import ModelPrice
-from podium.routers._model_router import ModelRouter
+from podium import ModelRouter
+from podium.evals import write_curve_png
+from podium.routers import ConfidenceCheck, ModelPrice
 from podium.testing import ScriptedModel
 
 CASES = Path(__file__).with_name('model_cascade_cases.yaml')

@@ -23,9 +23,8 @@ from pydantic_ai.embeddings import EmbeddingModel
 from pydantic_ai.exceptions import UserError
 
 import podium
-from podium import Route, Router, Step
-from podium.routers._hashing import HashingEmbeddingModel
-from podium.routers._semantic import SemanticRouter
+from podium import Route, Router, SemanticRouter, Step
+from podium.testing import HashingEmbeddingModel
 
 sys.path.insert(0, str(Path(__file__).parent))
 from support_desk import DEMO_LABEL, Reply

@@ -11,6 +11,7 @@ from pydantic_core import to_json
 __all__ = ('Prompt', 'render_prompt')
 
 Prompt = str | Sequence[UserContent]
+"""What a prompt callable returns: text, or a sequence of Pydantic-AI user content (text, images, documents)."""
 
 
 def render_prompt(value: object) -> str:

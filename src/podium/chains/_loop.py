@@ -20,6 +20,7 @@ DepsT = TypeVar('DepsT', default=None)
 T_co = TypeVar('T_co', covariant=True)
 
 StopReason: TypeAlias = Literal['condition_met', 'max_iterations', 'usage_limit', 'no_progress']
+"""Why a loop stopped: a loop always ends, and its `LoopResult` says which bound ended it."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -24,6 +24,7 @@ T = TypeVar('T')
 T_co = TypeVar('T_co', covariant=True)
 
 Outcome: TypeAlias = Literal['approved', 'rejected', 'timed_out']
+"""How an approval ended: a reviewer's decision, or the wait's timeout (a run never waits forever)."""
 
 WAITING_EVENT = 'podium.waiting'
 """The DBOS event a paused run sets to say which approval it waits at (and clears when the wait ends)."""

@@ -12,6 +12,8 @@ from .._core._errors import ConfigurationError
 __all__ = ('Backoff', 'Jitter')
 
 Jitter = Literal['full', 'equal', 'none']
+"""How a backoff delay is randomised: `full` (0 to the delay, the default, which spreads clients most), `equal`
+(at least half the bound) or `none` (for tests with a virtual clock)."""
 
 
 @dataclass(frozen=True, kw_only=True)

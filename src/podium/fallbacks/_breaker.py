@@ -25,6 +25,8 @@ InT = TypeVar('InT')
 OutT = TypeVar('OutT')
 
 BreakerState: TypeAlias = Literal['closed', 'open', 'half_open']
+"""A circuit breaker's state: `closed` lets calls through, `open` fails them at once without calling the provider,
+`half_open` (after `reset_after`) lets a few trial calls through, whose outcome closes or reopens it."""
 _Outcome: TypeAlias = Literal['success', 'failure', 'cancelled']
 
 _PROVIDER_DOWN = frozenset(
