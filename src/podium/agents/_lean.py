@@ -136,6 +136,7 @@ async def run_lean(
     usage_limits: UsageLimits | None,
     scope: StepScope | None,
     run_span: bool = True,
+    model: Model | None = None,
 ) -> tuple[Any, str | None]:
     """Do what `agent.run(prompt, usage=usage, usage_limits=usage_limits)` does, counting into `usage` in place.
 
@@ -149,7 +150,7 @@ async def run_lean(
     assert isinstance(agent, Agent)  # plans are only made for plain agents
     if scope is not None:
         scope.path = 'lean'
-    call = _LeanCall(agent, plan, prompt, deps, usage, usage_limits, scope)
+    call = _LeanCall(agent, plan, prompt, deps, usage, usage_limits, scope, model or plan.model)
     # A run credits usage to its own span only, never to a run it is nested in: `Agent.run` starts the same way.
     with accumulate(None):
         instrumentation = plan.spans.for_agent(agent)
@@ -171,6 +172,7 @@ class _LeanCall:
         '_conversation_id',
         '_deps',
         '_given_limits',
+        '_model',
         '_plan',
         '_prompt',
         '_run_id',
@@ -188,13 +190,15 @@ class _LeanCall:
         usage: RunUsage,
         usage_limits: UsageLimits | None,
         scope: StepScope | None,
+        model: Model,
     ) -> None:
         self._agent, self._plan, self._prompt, self._deps, self._usage = agent, plan, prompt, deps, usage
+        self._model = model
         self._scope = scope
         self._run_id, self._conversation_id = str(uuid7()), str(uuid7())
         self.context: RunContext[Any] = RunContext(
             deps=deps,
-            model=plan.model,
+            model=model,
             usage=usage,
             usage_limits=usage_limits or plan.default_limits,
             agent=agent,
@@ -262,13 +266,13 @@ class _LeanCall:
         messages = template.messages(self._prompt, run_id=self._run_id, conversation_id=self._conversation_id)
         context.messages.extend(messages)
         request = ModelRequestContext(
-            model=plan.model,
+            model=self._model,
             messages=list(messages),
             model_settings=template.settings(),
             model_request_parameters=template.parameters,
         )
         output: Any = UNREAD
-        plan.model._refresh_http_client()
+        self._model._refresh_http_client()
 
         async def send(request: ModelRequestContext) -> ModelResponse:
             nonlocal output
@@ -306,7 +310,7 @@ class _LeanCall:
             self._scope.path = 'agent'
         return await self._agent.run(
             self._prompt,
-            model=_Replay(self._plan.model, response),
+            model=_Replay(self._model, response),
             deps=self._deps,
             usage=self._usage,
             usage_limits=self._given_limits,

@@ -21,7 +21,6 @@ from .._core._failures import FallbackError, StepTimeout
 from .._core._flow import Flow, StepScope
 from .._core._records import Attempt
 from .._core._step import AnyStep, Step, ensure_named
-from ..agents._agent_step import AgentStep
 
 __all__ = ('StepWrapper', 'Try', 'fail', 'record_success', 'settle', 'try_step')
 
@@ -123,10 +122,11 @@ def _recorded_model(flow: Flow, step: AnyStep, first: int) -> str | None:
     for record in flow.records[first:]:
         if record is not None and record.name == step.name and record.model is not None:
             return record.model
-    if isinstance(step, AgentStep):
-        model = step.agent.model
-        return model.model_name if isinstance(model, Model) else model
-    return None
+    agent: object = getattr(step, 'agent', None)  # an agent step; read, not imported: agents build on fallbacks
+    model: object = getattr(agent, 'model', None)
+    if isinstance(model, Model):
+        return model.model_name
+    return model if isinstance(model, str) else None
 
 
 def record_success(scope: StepScope, attempts: Sequence[Attempt]) -> None:
