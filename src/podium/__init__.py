@@ -24,6 +24,7 @@ from ._core._failures import (
     ProviderAuthError,
     Refused,
     StepTimeout,
+    UnexpectedResponse,
 )
 from ._core._flow import Flow
 from ._core._function import FunctionStep, step
@@ -77,6 +78,7 @@ __all__ = (
     'StepOutputError',
     'StepRecord',
     'StepTimeout',
+    'UnexpectedResponse',
     'WorkflowError',
     'WorkflowTimeout',
     'agent',

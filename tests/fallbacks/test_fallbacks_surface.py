@@ -47,6 +47,7 @@ def test_public_names():
         'StepTimeout',
         'SystemClock',
         'TimeoutStep',
+        'UnexpectedResponse',
         'VirtualClock',
         'collect_attempts',
         'counts_against_provider',

@@ -16,6 +16,7 @@ from .._core._failures import (
     ProviderAuthError,
     Refused,
     StepTimeout,
+    UnexpectedResponse,
 )
 from ._backoff import Backoff, Jitter
 from ._breaker import BreakerState, CircuitBreaker, Permit, counts_against_provider
@@ -56,6 +57,7 @@ __all__ = (
     'StepTimeout',
     'SystemClock',
     'TimeoutStep',
+    'UnexpectedResponse',
     'VirtualClock',
     'collect_attempts',
     'counts_against_provider',

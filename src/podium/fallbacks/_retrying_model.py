@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import anyio
-from pydantic_ai.exceptions import ModelRequestTimeout
+from pydantic_ai.exceptions import ModelAPIError, ModelRequestTimeout
 from pydantic_ai.messages import ModelMessage, ModelRequestAttempt, ModelResponse
 from pydantic_ai.models import KnownModelName, Model, ModelRequestParameters, StreamedResponse
 from pydantic_ai.models.function import FunctionModel
@@ -225,6 +225,7 @@ class RetryingModel(WrapperModel):
                 status_code=None if exc is None else status_code(exc),
                 waited_s=waited,
                 duration_s=duration,
+                retry_after_s=exc.retry_after if isinstance(exc, ModelAPIError) else None,
                 note=note,
             )
         )
