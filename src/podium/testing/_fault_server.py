@@ -1,5 +1,4 @@
-"""A scriptable provider server (OpenAI chat completions, Anthropic messages) for exercising real clients against
-real failures.
+"""A scriptable provider server (OpenAI chat completions, Anthropic messages) for real clients and real failures.
 
 Behaviours say what happens (a reply, an error status, a stall, a body no client can read); each protocol renders
 them in its own wire shape, chosen by the request's path; replies stream when the request asks (Pydantic-AI streams
@@ -624,22 +623,29 @@ class _Exchange:
     def _stream_message(self, reply: Reply) -> None:
         """The reply as Anthropic's Messages event stream: a start, one block per text or tool call, a stop."""
         self._open_stream()
-        start = {**self._message(reply), 'content': [], 'stop_reason': None}
+        message = self._message(reply)
+        blocks: list[dict[str, JSON]] = message['content']
+        start: dict[str, JSON] = {**message, 'content': [], 'stop_reason': None}
         start['usage'] = {'input_tokens': reply.prompt_tokens, 'output_tokens': 0}
         self._named_event('message_start', {'type': 'message_start', 'message': start})
-        for index, block in enumerate(self._message(reply)['content']):
-            opening = {**block, 'text': ''} if block['type'] == 'text' else {**block, 'input': {}}
-            self._named_event('content_block_start', {'type': 'content_block_start', 'index': index, 'content_block': opening})
-            if block['type'] == 'text':
-                deltas = [{'type': 'text_delta', 'text': piece} for piece in _pieces(block['text'])]
-            else:
-                arguments = json.dumps(block['input'])
-                deltas = [{'type': 'input_json_delta', 'partial_json': piece} for piece in _pieces(arguments)]
+        for index, block in enumerate(blocks):
+            text = block['type'] == 'text'
+            opening: dict[str, JSON] = {**block, 'text': ''} if text else {**block, 'input': {}}
+            self._named_event(
+                'content_block_start', {'type': 'content_block_start', 'index': index, 'content_block': opening}
+            )
+            deltas: list[dict[str, JSON]] = (
+                [{'type': 'text_delta', 'text': piece} for piece in _pieces(block['text'])]
+                if text
+                else [{'type': 'input_json_delta', 'partial_json': p} for p in _pieces(json.dumps(block['input']))]
+            )
             for delta in deltas:
-                self._named_event('content_block_delta', {'type': 'content_block_delta', 'index': index, 'delta': delta})
+                self._named_event(
+                    'content_block_delta', {'type': 'content_block_delta', 'index': index, 'delta': delta}
+                )
             self._named_event('content_block_stop', {'type': 'content_block_stop', 'index': index})
-        stop = {'stop_reason': self._message(reply)['stop_reason'], 'stop_sequence': None}
-        usage = {'output_tokens': reply.completion_tokens}
+        stop: dict[str, JSON] = {'stop_reason': message['stop_reason'], 'stop_sequence': None}
+        usage: dict[str, JSON] = {'output_tokens': reply.completion_tokens}
         self._named_event('message_delta', {'type': 'message_delta', 'delta': stop, 'usage': usage})
         self._named_event('message_stop', {'type': 'message_stop'})
 
@@ -714,7 +720,9 @@ class _Exchange:
             content.append(
                 {'type': 'tool_use', 'id': f'toolu_{self._call_id(index)}', 'name': call.name, 'input': _input(call)}
             )
-        finish = 'content_filter' if reply.refusal is not None and reply.finish_reason is None else _finish_reason(reply)
+        finish = (
+            'content_filter' if reply.refusal is not None and reply.finish_reason is None else _finish_reason(reply)
+        )
         return {
             'id': f'msg_{self._completion_id}',
             'type': 'message',
@@ -746,9 +754,7 @@ class _Exchange:
     def _send_json(self, status: int, payload: dict[str, JSON], headers: Iterable[tuple[str, str]] = ()) -> None:
         self._send_bytes(status, 'application/json', _dumps(payload), headers)
 
-    def _send_bytes(
-        self, status: int, content_type: str, data: bytes, headers: Iterable[tuple[str, str]] = ()
-    ) -> None:
+    def _send_bytes(self, status: int, content_type: str, data: bytes, headers: Iterable[tuple[str, str]] = ()) -> None:
         self._send_headers(status, content_type, headers, content_length=len(data))
         self._write(data)
 
@@ -816,7 +822,7 @@ def _reject(handler: _Handler, body: JSON) -> ErrorResponse | None:
 def _input(call: ToolCall) -> JSON:
     """A tool call's arguments as Anthropic's `input` object; arguments that are not a JSON object send `{}`."""
     parsed = _parse_json(call.arguments.encode())
-    return parsed if isinstance(parsed, dict) else {}
+    return _as_object(parsed)
 
 
 def _finish_reason(reply: Reply) -> FinishReason:
