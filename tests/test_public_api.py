@@ -10,6 +10,7 @@ def test_public_names():
     assert set(podium.__all__) == {
         'AgentStep',
         'StepTimeout',
+        'UnexpectedResponse',
         'Refused',
         'ProviderAuthError',
         'FallbackError',

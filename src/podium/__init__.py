@@ -25,6 +25,7 @@ from ._core._failures import (
     ProviderAuthError,
     Refused,
     StepTimeout,
+    UnexpectedResponse,
 )
 from ._core._flow import Flow, StepScope
 from ._core._function import FunctionStep, step
@@ -85,6 +86,7 @@ __all__ = (
     'StepRecord',
     'StepScope',
     'StepTimeout',
+    'UnexpectedResponse',
     'WorkflowError',
     'WorkflowTimeout',
     'agent',

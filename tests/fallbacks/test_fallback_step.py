@@ -82,7 +82,11 @@ async def test_output_that_stays_invalid_falls_back_to_another_model():
     assert len(broken.prompts) == 2  # the agent re-prompted once before giving up
     record = result.steps[0]
     assert (record.fallback_reason, record.detail) == ('invalid_output', {'answered_by': 'strong_city'})
-    assert [(a.model, a.error) for a in record.attempts] == [('cheap', 'UnexpectedModelBehavior'), ('strong', None)]
+    assert [(a.model, a.error) for a in record.attempts] == [
+        ('cheap', None),  # every request that reached the model is recorded: the first answer was invalid too
+        ('cheap', 'UnexpectedModelBehavior'),
+        ('strong', None),
+    ]
 
 
 async def test_refusal_falls_back_and_ends_typed_when_everyone_refuses():

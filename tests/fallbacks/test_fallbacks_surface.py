@@ -53,6 +53,7 @@ def test_public_names():
         'StepTimeout',
         'SystemClock',
         'TimeoutStep',
+        'UnexpectedResponse',
         'VirtualClock',
         'WallClock',
         'collect_attempts',

@@ -470,3 +470,44 @@ async def test_filtered_reply_raises_content_filter_error(
     with pytest.raises(ContentFilterError, match=message):
         await run(Agent(model, output_type=City), stream=stream)
     assert server.hits == 1
+
+
+async def test_speaks_the_anthropic_messages_protocol():
+    class City(BaseModel):
+        name: str
+
+    with FaultServer(default=Reply.tool_call('final_result', {'name': 'Paris'})) as server:
+        result = await Agent(server.anthropic_model(), output_type=City).run('capital?')
+        server.default = Fault.overloaded()
+        with pytest.raises(ModelHTTPError) as raised:
+            await Agent(server.anthropic_model()).run('hi')
+        paths = [r.path for r in server.requests]
+    assert result.output == City(name='Paris')
+    assert (raised.value.status_code, raised.value.body) == (
+        529,
+        {'type': 'error', 'error': {'type': 'overloaded_error', 'message': 'Overloaded'}},
+    )
+    assert paths == ['/v1/messages', '/v1/messages']
+
+
+@pytest.mark.parametrize(
+    ('fault', 'content_type', 'body'),
+    [
+        (Fault.html_page(), 'text/html; charset=utf-8', b'<html>'),
+        (Fault.null_body(), 'application/json', b'null'),
+        (Fault.invalid_json(), 'application/json', b'{"id": "resp", "choices": [}'),
+    ],
+)
+def test_sends_200s_no_client_can_read(fault: Behaviour, content_type: str, body: bytes):
+    with FaultServer(default=fault) as server:
+        response = httpx2.post(f'{server.base_url}/chat/completions', json={'model': 'm', 'messages': []})
+    assert (response.status_code, response.headers['content-type']) == (200, content_type)
+    assert response.content.startswith(body)
+
+
+def test_empty_choices_is_a_complete_envelope_around_nothing():
+    with FaultServer(default=Fault.empty_choices()) as server:
+        openai = httpx2.post(f'{server.base_url}/chat/completions', json={'model': 'm', 'messages': []}).json()
+        anthropic = httpx2.post(f'{server.anthropic_base_url}/v1/messages', json={'model': 'm', 'messages': []}).json()
+    assert (openai['object'], openai['choices']) == ('chat.completion', [])
+    assert (anthropic['type'], anthropic['content']) == ('message', [])

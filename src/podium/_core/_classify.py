@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import cast
 
 from pydantic_ai.exceptions import (
+    AgentRunError,
     ContentFilterError,
     FallbackExceptionGroup,
     IncompleteToolCall,
@@ -29,9 +30,10 @@ from pydantic_ai.exceptions import (
     ModelUnavailableError,
     UnexpectedModelBehavior,
     UsageLimitExceeded,
+    UserError,
 )
 
-from ._errors import BudgetExceeded, StepFailed, WorkflowError
+from ._errors import BudgetExceeded, PodiumError, StepFailed, WorkflowError
 from ._failures import (
     AllModelsFailed,
     CircuitOpen,
@@ -41,9 +43,10 @@ from ._failures import (
     OutputRejected,
     ProviderAuthError,
     Refused,
+    UnexpectedResponse,
 )
 from ._records import Attempt
-from ._redact import redact
+from ._redact import describe, redact
 
 __all__ = (
     'attempt_reason',
@@ -58,6 +61,7 @@ __all__ = (
     'root_cause',
     'status_code',
     'typed_failure',
+    'unexpected_response',
 )
 
 # Most specific first: several categories subclass others (overloaded is unavailable, a refusal is unexpected
@@ -86,6 +90,7 @@ _REASONS: tuple[tuple[type[BaseException], str], ...] = (
     (IncompleteToolCall, 'incomplete_output'),
     (UnexpectedModelBehavior, 'invalid_output'),
     (OutputRejected, 'output_rejected'),
+    (UnexpectedResponse, 'unexpected_response'),
     (ModelAPIError, 'provider_error'),
     (TimeoutError, 'timeout'),
 )
@@ -286,3 +291,21 @@ def typed_failure(exc: BaseException, *, step: str, attempts: Sequence[Attempt] 
     ):
         return typed if isinstance(typed, WorkflowError) else None
     return None
+
+
+def unexpected_response(exc: Exception, model_name: str) -> UnexpectedResponse | None:
+    """`exc`, raised by a request to `model_name`, as an `UnexpectedResponse`; `None` when it already has a meaning.
+
+    Pydantic-AI's errors (provider failures, refusals, usage limits, misuse) and podium's keep theirs. Anything
+    else escaped a provider adapter: an `IndexError` on `"choices": []`, a decode error on an HTML page, an
+    unexpected `None`. So does a plain `UnexpectedModelBehavior` raised by the request itself (an adapter's "expected
+    JSON data", a stream that ended with nothing in it), since output validation happens after the request, in the
+    agent. It becomes a model failure, so a `FallbackModel`, `fallback` and `default` act on it.
+    """
+    if type(exc) is not UnexpectedModelBehavior and isinstance(exc, AgentRunError | UserError | PodiumError):
+        return None
+    return UnexpectedResponse(
+        model_name,
+        f'model {model_name!r} sent a response its adapter could not read ({describe(exc)}); the next model or '
+        'fallback answers instead',
+    )

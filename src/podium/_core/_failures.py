@@ -15,15 +15,18 @@ a `ModelAPIError` to move on::
 
     ModelUnavailableError (Pydantic-AI)
     └── ModelCircuitOpenError              a `RetryingModel`'s breaker is open, so no request was sent
+
+    ModelAPIError (Pydantic-AI), PodiumError
+    └── UnexpectedResponse                 a model call raised something no provider error stands for
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pydantic_ai.exceptions import ModelUnavailableError
+from pydantic_ai.exceptions import ModelAPIError, ModelUnavailableError
 
-from ._errors import WorkflowError
+from ._errors import PodiumError, WorkflowError
 from ._records import Attempt
 
 __all__ = (
@@ -36,6 +39,7 @@ __all__ = (
     'ProviderAuthError',
     'Refused',
     'StepTimeout',
+    'UnexpectedResponse',
 )
 
 
@@ -116,3 +120,14 @@ class ModelCircuitOpenError(ModelUnavailableError):
 
 class OutputRejected(Exception):
     """Stands, among an `AllModelsFailed`'s causes, for an output that a `fallback`'s `on=` predicate rejected."""
+
+
+class UnexpectedResponse(ModelAPIError, PodiumError):
+    """Raised when a model call fails with an error that is neither a provider error nor podium's or the caller's.
+
+    An `IndexError` in a provider adapter reading `"choices": []`, a JSON decode error on an HTML page served with a
+    200, an unexpected `None`: the provider answered something its adapter could not read. As a `ModelAPIError`,
+    Pydantic-AI's `FallbackModel` moves on to its next model; as a podium error, `fallback` and `default` act on it
+    (reason `unexpected_response`). The original error is chained as `__cause__`; the message names its class and
+    its redacted text.
+    """

@@ -20,6 +20,7 @@ from .._core._step import Step, ensure_named
 from .._core._traits import StepInfo
 from ._lean import plan_for_call, run_lean
 from ._prompt import Prompt, render_prompt
+from ._safe_model import SafeModels
 
 __all__ = ('AgentCall', 'AgentStep', 'Lean', 'agent', 'call_agent')
 
@@ -53,6 +54,7 @@ async def call_agent(
     deps: object,
     lean: Lean = None,
     scope: StepScope | None = None,
+    models: SafeModels | None = None,
 ) -> AgentCall[OutT]:
     """Run `agent` once inside `flow`: the run's usage and limits apply, its usage is counted into the run.
 
@@ -61,7 +63,10 @@ async def call_agent(
     known, so the record of a failed call says which path failed: `lean` when the model was called directly,
     `agent` when `Agent.run` produced the output (also after a lean call handed an invalid output to the agent).
     `infer_name=False` because name inference walks the caller's frames on every call; steps name agents instead.
+    The model called is `models.for_agent(agent)` (see `_safe_model`): one retry loop with safe defaults; keep one
+    `SafeModels` per step so that its runs share the retry budget.
     """
+    model = (models or SafeModels()).for_agent(agent)
     limits = flow.usage_limits
     start = flow.usage_for_call()
     before = copy_usage(start) if limits is not None else None  # without limits, `start` is fresh: it is the delta
@@ -70,7 +75,7 @@ async def call_agent(
             plan = await plan_for_call(agent, prompt, deps, limits) if lean is None else None
             if plan is not None:
                 # Under podium's tracing, the step span stands in for the agent's run span unless asked otherwise.
-                output, model = await run_lean(
+                output, answered_by = await run_lean(
                     agent,
                     plan,
                     prompt,
@@ -79,12 +84,15 @@ async def call_agent(
                     usage_limits=limits,
                     scope=scope,
                     run_span=flow.agent_run_spans,
+                    model=model,
                 )
             else:
                 if scope is not None:
                     scope.path = 'agent'
-                result = await agent.run(prompt, deps=deps, usage=start, usage_limits=limits, infer_name=False)
-                output, model = result.output, result.response.model_name
+                result = await agent.run(
+                    prompt, model=model, deps=deps, usage=start, usage_limits=limits, infer_name=False
+                )
+                output, answered_by = result.output, result.response.model_name
         except Exception:
             # A call that failed (invalid output after the agent's retries, a provider error) was still billed for
             # the requests it made: they count in the record and the run, without a limit error hiding the cause. (A
@@ -101,7 +109,7 @@ async def call_agent(
                 scope.attempts.extend(attempts)
     usage = start - before if before is not None else start
     flow.add_usage(usage, step=step)
-    return AgentCall(output, usage, model)
+    return AgentCall(output, usage, answered_by)
 
 
 class AgentStep(Step[InT, OutT, DepsT]):
@@ -133,6 +141,8 @@ class AgentStep(Step[InT, OutT, DepsT]):
             input_type = runtime_class(input_annotation(prompt))
         self.input_class = runtime_class(input_type)
         self.output_class = runtime_class(agent.output_type)
+        self.models = SafeModels()
+        """The model its runs call, with podium's retry loop; its retry budget is shared by every run of the step."""
 
     def describe(self) -> StepInfo:
         model = self.agent.model
@@ -142,7 +152,9 @@ class AgentStep(Step[InT, OutT, DepsT]):
         flow = scope.flow
         prompt = self._prompt(input, flow)
         deps = flow.deps if self.deps is None else self.deps(flow.deps)
-        call = await call_agent(self.agent, prompt, flow, step=self.name, deps=deps, lean=self.lean, scope=scope)
+        call = await call_agent(
+            self.agent, prompt, flow, step=self.name, deps=deps, lean=self.lean, scope=scope, models=self.models
+        )
         return self._finish(scope, call)
 
     def _prompt(self, input: InT, flow: Flow[Any]) -> Prompt:

@@ -132,6 +132,7 @@ async def run_lean(
     usage_limits: UsageLimits | None,
     scope: StepScope | None,
     run_span: bool = True,
+    model: Model | None = None,
 ) -> tuple[Any, str | None]:
     """Do what `agent.run(prompt, usage=usage, usage_limits=usage_limits)` does, counting into `usage` in place.
 
@@ -145,7 +146,7 @@ async def run_lean(
     assert isinstance(agent, Agent)  # plans are only made for plain agents
     if scope is not None:
         scope.path = 'lean'
-    call = _LeanCall(agent, plan, prompt, deps, usage, usage_limits, scope)
+    call = _LeanCall(agent, plan, prompt, deps, usage, usage_limits, scope, model or plan.model)
     # A run credits usage to its own span only, never to a run it is nested in: `Agent.run` starts the same way.
     with internals.credit_to_own_span():
         instrumentation = plan.spans.for_agent(agent)
@@ -167,6 +168,7 @@ class _LeanCall:
         '_conversation_id',
         '_deps',
         '_given_limits',
+        '_model',
         '_plan',
         '_prompt',
         '_run_id',
@@ -184,13 +186,15 @@ class _LeanCall:
         usage: RunUsage,
         usage_limits: UsageLimits | None,
         scope: StepScope | None,
+        model: Model,
     ) -> None:
         self._agent, self._plan, self._prompt, self._deps, self._usage = agent, plan, prompt, deps, usage
+        self._model = model
         self._scope = scope
         self._run_id, self._conversation_id = internals.new_id(), internals.new_id()
         self.context: RunContext[Any] = RunContext(
             deps=deps,
-            model=plan.model,
+            model=model,
             usage=usage,
             usage_limits=usage_limits or plan.default_limits,
             agent=agent,
@@ -254,13 +258,13 @@ class _LeanCall:
         messages = template.messages(self._prompt, run_id=self._run_id, conversation_id=self._conversation_id)
         context.messages.extend(messages)
         request = ModelRequestContext(
-            model=plan.model,
+            model=self._model,
             messages=list(messages),
             model_settings=template.settings(),
             model_request_parameters=template.parameters,
         )
         output: Any = UNREAD
-        internals.refresh_http_client(plan.model)
+        internals.refresh_http_client(self._model)
 
         async def send(request: ModelRequestContext) -> ModelResponse:
             nonlocal output
@@ -290,7 +294,7 @@ class _LeanCall:
             self._scope.path = 'agent'
         return await self._agent.run(
             self._prompt,
-            model=_Replay(self._plan.model, response),
+            model=_Replay(self._model, response),
             deps=self._deps,
             usage=self._usage,
             usage_limits=self._given_limits,

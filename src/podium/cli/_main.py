@@ -98,7 +98,7 @@ def _add_optional_commands(commands: Commands) -> None:
 
 
 def _needs_extra(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser],  # pyright: ignore[reportPrivateUsage]
+    commands: Commands,
     name: str,
     missing: ImportError,
 ) -> None:

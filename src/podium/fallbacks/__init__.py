@@ -17,6 +17,7 @@ from .._core._failures import (
     ProviderAuthError,
     Refused,
     StepTimeout,
+    UnexpectedResponse,
 )
 from ._backoff import Backoff, Jitter
 from ._breaker import BreakerState, CircuitBreaker, Permit, counts_against_provider
@@ -66,6 +67,7 @@ __all__ = (
     'StepTimeout',
     'SystemClock',
     'TimeoutStep',
+    'UnexpectedResponse',
     'VirtualClock',
     'WallClock',
     'collect_attempts',

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from pydantic_ai.exceptions import ModelAPIError
@@ -13,16 +15,54 @@ from ._backoff import Backoff
 from ._budget import RetryBudget
 from ._clock import SYSTEM_CLOCK, Clock
 
-__all__ = ('RetryLoop', 'RetryPolicy')
+__all__ = (
+    'DEFAULT_ATTEMPTS',
+    'DEFAULT_DEADLINE',
+    'DEFAULT_RETRY_AFTER_CAP',
+    'RetryLoop',
+    'RetryPolicy',
+    'outer_retry',
+    'outer_retry_owns_attempts',
+)
+
+DEFAULT_ATTEMPTS = 3
+"""Tries per request or step, the first included."""
+DEFAULT_RETRY_AFTER_CAP = 10.0
+"""Longest `Retry-After` worth waiting for: a longer one falls back at once, since a backup answers sooner."""
+DEFAULT_DEADLINE = 60.0
+"""Seconds one model request may take, every try and wait included, unless its `RetryingModel` says otherwise."""
+
+_outer_retry: ContextVar[bool] = ContextVar('podium_outer_retry', default=False)
+
+
+@contextmanager
+def outer_retry() -> Generator[None]:
+    """Mark the block as run by a `retry` step, which owns the attempts of every model request made inside it."""
+    token = _outer_retry.set(True)
+    try:
+        yield
+    finally:
+        _outer_retry.reset(token)
+
+
+def outer_retry_owns_attempts() -> bool:
+    """Whether a `retry` step around this call owns its attempts: a model loop inside then tries once per step try.
+
+    Two loops would multiply: three step tries of three model tries send nine requests where the caller asked for
+    three. The step's loop is the one the caller configured nearest to the work, and it also covers failures that
+    are not a model's, so the model loop defers to it and keeps only what the step cannot do for one request (the
+    SDK's retries off, the attempt timeout and deadline, the breaker, typed failures).
+    """
+    return _outer_retry.get()
 
 
 @dataclass(frozen=True, kw_only=True)
 class RetryPolicy:
     """How a loop retries: at most `attempts` tries, waits from `backoff` or the provider, within `deadline`."""
 
-    attempts: int = 3
+    attempts: int = DEFAULT_ATTEMPTS
     backoff: Backoff = field(default_factory=Backoff)
-    retry_after_cap: float = 30.0
+    retry_after_cap: float = DEFAULT_RETRY_AFTER_CAP
     deadline: float | None = None
     retry_on: Callable[[BaseException], bool] = is_retryable
     budget: RetryBudget | None = None
@@ -40,10 +80,12 @@ class RetryPolicy:
 class RetryLoop:
     """One retried call: when it started, how many tries it made, and why it stopped."""
 
-    __slots__ = ('policy', 'started', 'stop_reason', 'tries')
+    __slots__ = ('attempts', 'policy', 'started', 'stop_reason', 'tries')
 
-    def __init__(self, policy: RetryPolicy) -> None:
+    def __init__(self, policy: RetryPolicy, *, attempts: int | None = None) -> None:
         self.policy = policy
+        self.attempts = policy.attempts if attempts is None else attempts
+        """Tries this call may make: the policy's, or one when an outer `retry` owns the attempts."""
         self.started = policy.clock.now()
         self.tries = 0
         self.stop_reason: str | None = None
@@ -69,7 +111,7 @@ class RetryLoop:
         remaining = self.remaining()
         if not policy.retry_on(exc):
             self.stop_reason = 'not_retryable'
-        elif self.tries >= policy.attempts:
+        elif self.tries >= self.attempts:
             self.stop_reason = 'attempts'
         elif retry_after is not None and retry_after > policy.retry_after_cap:
             self.stop_reason = 'retry_after_cap'

@@ -13,7 +13,7 @@ from .._core._step import Step
 from ._backoff import Backoff
 from ._budget import RetryBudget
 from ._clock import SYSTEM_CLOCK, Clock
-from ._policy import RetryLoop, RetryPolicy
+from ._policy import DEFAULT_ATTEMPTS, DEFAULT_RETRY_AFTER_CAP, RetryLoop, RetryPolicy, outer_retry
 from ._wrapper import StepWrapper, fail, record_success, try_step
 
 __all__ = ('RetryStep', 'retry')
@@ -25,8 +25,10 @@ OutT = TypeVar('OutT')
 class RetryStep(StepWrapper[InT, OutT]):
     """Runs the wrapped step again after a retryable failure, with backoff, within attempts and a deadline.
 
-    For model requests prefer `RetryingModel`, which retries one request rather than a whole step (and its earlier
-    requests). An error a `RetryingModel` already gave up on is not retried again, so the two never multiply.
+    It owns the attempts of everything beneath it: each model loop inside (the one podium puts around every agent's
+    model, or a `RetryingModel` of yours) tries once per try of the step, so `retry(step, attempts=3)` sends at most
+    three requests per model, not three times three. Its retries are drawn from a `RetryBudget` shared by every run
+    of the step, so an outage cannot multiply the traffic.
     """
 
     record_kind = 'retry'
@@ -43,9 +45,10 @@ class RetryStep(StepWrapper[InT, OutT]):
         waited = 0.0
         while True:
             loop.tries += 1
-            tried = await try_step(
-                self.wrapped, input, flow, number=loop.tries, waited=waited, timeout=loop.remaining()
-            )
+            with outer_retry():
+                tried = await try_step(
+                    self.wrapped, input, flow, number=loop.tries, waited=waited, timeout=loop.remaining()
+                )
             attempts.extend(tried.attempts)
             if tried.error is None:
                 record_success(scope, attempts)
@@ -66,10 +69,10 @@ class RetryStep(StepWrapper[InT, OutT]):
 def retry(
     step: Step[InT, OutT],
     *,
-    attempts: int = 3,
+    attempts: int = DEFAULT_ATTEMPTS,
     backoff: Backoff | None = None,
     deadline: float | None = None,
-    retry_after_cap: float = 30.0,
+    retry_after_cap: float = DEFAULT_RETRY_AFTER_CAP,
     retry_on: Callable[[BaseException], bool] = is_retryable,
     budget: RetryBudget | None = None,
     clock: Clock = SYSTEM_CLOCK,
@@ -79,12 +82,14 @@ def retry(
 
     Args:
         step: The step to retry.
-        attempts: Tries, the first included.
+        attempts: Tries, the first included; they bound the requests the step makes to each model (model loops
+            inside try once per try of the step).
         backoff: Waits between tries when the provider gave no `Retry-After`; `Backoff()` by default.
         deadline: Seconds all tries and waits may take; a try still running then is cut off.
-        retry_after_cap: Longest `Retry-After` worth waiting for; a longer one ends the retries.
+        retry_after_cap: Longest `Retry-After` worth waiting for (10 s); a longer one ends the retries.
         retry_on: Which failures to retry, given the error behind the step's failure; `is_retryable` by default.
-        budget: A retry budget shared across runs, so an outage cannot multiply the traffic.
+        budget: A retry budget shared across runs, so an outage cannot multiply the traffic; by default one of
+            its own (`RetryBudget()`: a fifth of first tries, plus one a second), shared by every run of the step.
         clock: Where time and sleep come from; inject a `VirtualClock` in tests.
         name: The step's name; `retry(<step>)` by default.
 
@@ -96,7 +101,7 @@ def retry(
         retry_after_cap=retry_after_cap,
         deadline=deadline,
         retry_on=retry_on,
-        budget=budget,
+        budget=budget if budget is not None else RetryBudget(clock=clock),
         clock=clock,
     )
     return RetryStep(step, policy=policy, name=name)

@@ -9,15 +9,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import anyio
-from pydantic_ai.exceptions import ModelRequestTimeout
+from pydantic_ai.exceptions import ModelAPIError, ModelRequestTimeout
 from pydantic_ai.messages import ModelMessage, ModelRequestAttempt, ModelResponse
 from pydantic_ai.models import KnownModelName, Model, ModelRequestParameters, StreamedResponse
+from pydantic_ai.models.function import FunctionModel
 from pydantic_ai.models.wrapper import WrapperModel
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.tools import RunContext
 
 from .._core._attempts import record_attempt
-from .._core._classify import is_retryable, mark_exhausted, status_code
+from .._core._classify import is_retryable, mark_exhausted, status_code, unexpected_response
 from .._core._errors import ConfigurationError
 from .._core._failures import ModelCircuitOpenError
 from .._core._records import Attempt
@@ -26,13 +27,22 @@ from ._backoff import Backoff
 from ._breaker import CircuitBreaker
 from ._budget import RetryBudget
 from ._clock import SYSTEM_CLOCK, Clock
-from ._policy import RetryLoop, RetryPolicy
+from ._policy import (
+    DEFAULT_ATTEMPTS,
+    DEFAULT_DEADLINE,
+    DEFAULT_RETRY_AFTER_CAP,
+    RetryLoop,
+    RetryPolicy,
+    outer_retry_owns_attempts,
+)
 from ._rate_limit import RateLimit
-from ._sdk_retries import settings_without_sdk_retries
+from ._sdk_retries import sdk_retries_sent, settings_without_sdk_retries
 
 __all__ = ('RetryingModel',)
 
 T = TypeVar('T')
+
+_SDK_TRY = "sent by the provider SDK's own retry loop, counted from its x-stainless-retry-count header"
 
 
 class RetryingModel(WrapperModel):
@@ -42,8 +52,15 @@ class RetryingModel(WrapperModel):
     exponential backoff, or after the provider's `Retry-After` when it gives one (up to `retry_after_cap`); obeys
     `x-should-retry`; never retries quota, rejected requests (400, 401, 403, 404, context length), refusals or invalid
     output (see `is_retryable`). Every attempt is bounded by `attempt_timeout`, and one that runs out of it moves on
-    to the fallback rather than waiting again; the whole loop is bounded by `deadline`. The provider SDK's own retries
-    are turned off for each request, so this loop is the only one.
+    to the fallback rather than waiting again; the whole loop is bounded by `deadline` (60 s by default), and a
+    `Retry-After` that would end past it gives up on this model at once, so a `FallbackModel` moves on. Retries are
+    drawn from a `RetryBudget` (its own by default: a fifth of first attempts), so an outage cannot multiply the
+    traffic. The provider SDK's own retries are turned off for each request, so this loop is the only one; inside a
+    `retry` step, which then owns the attempts, it tries once per step try.
+
+    Anything a model call raises that is neither a provider error nor podium's (an `IndexError` in an adapter reading
+    `"choices": []`, a decode error on an HTML page) is raised as `UnexpectedResponse`, a `ModelAPIError`, so a
+    `FallbackModel` moves on; errors raised by a `FunctionModel`'s function are the caller's own and pass unchanged.
 
     Each attempt is reported to the records of the podium step that made it (see `collect_attempts`) and, for the
     ones that failed before a response, on the response's `failed_attempts` as Pydantic-AI's `FallbackModel` does.
@@ -54,11 +71,11 @@ class RetryingModel(WrapperModel):
         self,
         wrapped: Model | KnownModelName,
         *,
-        attempts: int = 3,
+        attempts: int = DEFAULT_ATTEMPTS,
         backoff: Backoff | None = None,
-        retry_after_cap: float = 30.0,
+        retry_after_cap: float = DEFAULT_RETRY_AFTER_CAP,
         attempt_timeout: float | None = None,
-        deadline: float | None = None,
+        deadline: float | None = DEFAULT_DEADLINE,
         retry_on: Callable[[BaseException], bool] = is_retryable,
         breaker: CircuitBreaker | None = None,
         budget: RetryBudget | None = None,
@@ -71,13 +88,16 @@ class RetryingModel(WrapperModel):
             wrapped: The model (or model name) to send requests to.
             attempts: Tries per request, the first included.
             backoff: Waits between tries when the provider gives no `Retry-After`; `Backoff()` by default.
-            retry_after_cap: Longest `Retry-After` worth waiting for; a longer one ends the loop (fall back instead).
+            retry_after_cap: Longest `Retry-After` worth waiting for (10 s); a longer one ends the loop (fall back
+                instead).
             attempt_timeout: Seconds one attempt may take before it fails with `ModelRequestTimeout` (not retried).
-            deadline: Seconds the whole loop may take, waits included; no wait is started that would end past it.
+            deadline: Seconds the whole loop may take, waits included (60 s; `None` for none); no wait is started
+                that would end past it, and an attempt still running then fails with `ModelRequestTimeout`.
             retry_on: Which errors to retry; `is_retryable` by default.
             breaker: A breaker for this model, shared across runs: while open, requests fail fast with
                 `ModelCircuitOpenError` and a `FallbackModel` moves on.
-            budget: A retry budget shared across runs, so an outage cannot multiply the traffic.
+            budget: A retry budget shared across runs, so an outage cannot multiply the traffic; by default one of
+                its own (`RetryBudget()`), shared by every run that calls this model.
             rate_limit: Requests and tokens per minute: each attempt waits for capacity within the deadline, else
                 fails with `RateLimitExhausted` and a `FallbackModel` moves on.
             clock: Where time and sleep come from; inject a `VirtualClock` in tests.
@@ -91,12 +111,14 @@ class RetryingModel(WrapperModel):
             retry_after_cap=retry_after_cap,
             deadline=deadline,
             retry_on=retry_on,
-            budget=budget,
+            budget=budget if budget is not None else RetryBudget(clock=clock),
             clock=clock,
         )
         self.attempt_timeout = attempt_timeout
         self.breaker = breaker
         self.rate_limit = rate_limit
+        self._user_code = isinstance(_innermost(self.wrapped), FunctionModel)
+        """A `FunctionModel` runs the caller's own function: what it raises is theirs, not a provider's."""
 
     async def request(
         self,
@@ -140,7 +162,8 @@ class RetryingModel(WrapperModel):
                 self.rate_limit.record(self.model_name, response.usage.total_tokens)
 
     async def _retry(self, send: Callable[[], Awaitable[T]]) -> tuple[T, list[ModelRequestAttempt]]:
-        loop = RetryLoop(self.policy)
+        owned = outer_retry_owns_attempts()  # then the step's loop decides whether to try again, not this one
+        loop = RetryLoop(self.policy, attempts=1 if owned else None)
         clock = self.policy.clock
         failed: list[ModelRequestAttempt] = []
         waited = 0.0
@@ -151,11 +174,15 @@ class RetryingModel(WrapperModel):
                 result = await self._attempt(send, loop)
             except Exception as exc:
                 duration = clock.now() - started
+                for _ in range(sdk_retries_sent(exc)):  # a client that still retries: those reached the wire too
+                    self._report(loop.tries, exc, waited, 0.0, note=_SDK_TRY)
+                    waited = 0.0
                 self._report(loop.tries, exc, waited, duration)
                 failed.append(self._failed_attempt(exc, started_at, duration))
                 wait = loop.wait_before_retry(exc)
                 if wait is None:
-                    mark_exhausted(exc)
+                    if not owned:
+                        mark_exhausted(exc)
                     raise
                 await clock.sleep(wait)
                 waited = wait
@@ -186,13 +213,21 @@ class RetryingModel(WrapperModel):
         return min(limits, default=None)
 
     async def _within(self, send: Callable[[], Awaitable[T]], limit: float | None) -> T:
-        if limit is None:
-            return await send()
-        with anyio.move_on_after(limit):
-            return await send()
+        try:
+            if limit is None:
+                return await send()
+            with anyio.move_on_after(limit):
+                return await send()
+        except Exception as exc:
+            typed = None if self._user_code else unexpected_response(exc, self.model_name)
+            if typed is None:
+                raise
+            raise typed from exc
         raise ModelRequestTimeout(self.model_name, limit)
 
-    def _report(self, number: int, exc: BaseException | None, waited: float, duration: float) -> None:
+    def _report(
+        self, number: int, exc: BaseException | None, waited: float, duration: float, *, note: str | None = None
+    ) -> None:
         record_attempt(
             Attempt(
                 number=number,
@@ -201,6 +236,8 @@ class RetryingModel(WrapperModel):
                 status_code=None if exc is None else status_code(exc),
                 waited_s=waited,
                 duration_s=duration,
+                retry_after_s=exc.retry_after if isinstance(exc, ModelAPIError) else None,
+                note=note,
             )
         )
 
@@ -216,3 +253,9 @@ class RetryingModel(WrapperModel):
 
     def __repr__(self) -> str:
         return f'RetryingModel({self.wrapped!r}, attempts={self.policy.attempts})'
+
+
+def _innermost(model: Model) -> Model:
+    while isinstance(model, WrapperModel):
+        model = model.wrapped
+    return model

@@ -13,11 +13,13 @@ from typing import Any
 from pydantic_ai.messages import ModelMessage, ModelResponse
 from pydantic_ai.models import KnownModelName, Model, ModelRequestParameters, StreamedResponse
 from pydantic_ai.models.fallback import FallbackModel
+from pydantic_ai.models.function import FunctionModel
+from pydantic_ai.models.test import TestModel
 from pydantic_ai.models.wrapper import WrapperModel
 from pydantic_ai.settings import ModelSettings, merge_model_settings
 from pydantic_ai.tools import RunContext
 
-__all__ = ('settings_without_sdk_retries', 'without_sdk_retries')
+__all__ = ('sdk_retries_sent', 'settings_without_sdk_retries', 'without_sdk_retries')
 
 _NO_SDK_RETRIES = ModelSettings(max_retries=0)
 
@@ -25,13 +27,33 @@ _NO_SDK_RETRIES = ModelSettings(max_retries=0)
 def _sends_max_retries(model: Model) -> bool:
     """Whether every model that may serve a request through `model` honours `ModelSettings['max_retries']`.
 
-    Those that don't (Bedrock, Hugging Face, xAI) would warn about the setting on every request.
+    Those that don't (Bedrock, Hugging Face, xAI) would warn about the setting on every request; the test models
+    have no SDK to turn off, and their functions would see the setting.
     """
     while isinstance(model, WrapperModel):
         model = model.wrapped
     if isinstance(model, FallbackModel):
         return all(_sends_max_retries(m) for m in model.models)
+    if isinstance(model, FunctionModel | TestModel):
+        return False
     return 'max_retries' not in type(model).unsupported_settings
+
+
+def sdk_retries_sent(exc: BaseException) -> int:
+    """How many requests the provider SDK sent before the one that raised `exc`, from its retry-count header.
+
+    The OpenAI and Anthropic SDKs number each try in the `x-stainless-retry-count` request header. When a client
+    still retries (a model that ignores `max_retries`), those tries reached the provider too, and a record that
+    showed only one would hide them.
+    """
+    response = getattr(exc.__cause__, 'response', None)
+    request = getattr(response, 'request', None)
+    headers = getattr(request, 'headers', None)
+    value = headers.get('x-stainless-retry-count') if headers is not None else None
+    try:
+        return max(0, int(value)) if value is not None else 0
+    except (TypeError, ValueError):
+        return 0
 
 
 def settings_without_sdk_retries(model: Model, settings: ModelSettings | None) -> ModelSettings | None:

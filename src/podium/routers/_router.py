@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, Generic, Literal
@@ -11,7 +12,7 @@ from pydantic_ai import Agent
 from pydantic_ai.agent import AbstractAgent
 from pydantic_ai.exceptions import UnexpectedModelBehavior
 from pydantic_ai.models import Model
-from typing_extensions import TypeVar
+from typing_extensions import TypeIs, TypeVar
 
 from .._core._errors import ConfigurationError
 from .._core._flow import StepScope
@@ -19,6 +20,7 @@ from .._core._step import Step, ensure_named
 from .._core._traits import StepInfo
 from ..agents._agent_step import Lean, call_agent
 from ..agents._prompt import Prompt, render_prompt
+from ..agents._safe_model import SafeModels
 from ._base import Allow, Route, RouterBase
 
 __all__ = ('RouteDecision', 'Router')
@@ -51,7 +53,10 @@ class Router(RouterBase[InT, OutT]):
 
     The route set is an allow-list enforced in code. A decision that fails validation, names an unknown route,
     falls below `min_confidence`, or is not in the per-request `allow` list goes to the `fallback` route and the
-    record says why (`fallback_reason`: `invalid_decision`, `unknown_route`, `low_confidence`, `denied`).
+    record says why (`fallback_reason`: `invalid_decision`, `unknown_route`, `low_confidence`, `denied`). The
+    confidence is checked in code too: your own `agent=` may declare an output without `RouteDecision`'s bounds, and
+    a NaN, infinite or out-of-range confidence makes the decision invalid (`NaN < min_confidence` is false, so a
+    comparison alone would let it through).
     """
 
     def __init__(
@@ -90,6 +95,8 @@ class Router(RouterBase[InT, OutT]):
                 name=self.name,
             )
         self.agent: AbstractAgent[Any, RouteDecision[Any]] = agent
+        self.models = SafeModels()
+        """The model the router agent calls, with podium's retry loop, shared by every run of the router."""
 
     def describe(self) -> StepInfo:
         return replace(super().describe(), decides_with=self.agent)
@@ -99,7 +106,9 @@ class Router(RouterBase[InT, OutT]):
         prompt = render_prompt(input) if self.prompt is None else self.prompt(input)
         deps = flow.deps if self.deps is None else self.deps(flow.deps)
         try:
-            call = await call_agent(self.agent, prompt, flow, step=self.name, deps=deps, lean=self.lean, scope=scope)
+            call = await call_agent(
+                self.agent, prompt, flow, step=self.name, deps=deps, lean=self.lean, scope=scope, models=self.models
+            )
         except UnexpectedModelBehavior as exc:
             # Output that stayed invalid through the agent's own retries: an invented route lands here.
             scope.detail['error'] = type(exc).__name__
@@ -108,8 +117,23 @@ class Router(RouterBase[InT, OutT]):
         scope.model = call.model
         decision = call.output
         route = getattr(decision, 'route', None)
-        scope.confidence = getattr(decision, 'confidence', None)
+        confidence: object = getattr(decision, 'confidence', None)
         scope.reason = getattr(decision, 'reason', None)
-        low = scope.confidence is not None and scope.confidence < self.min_confidence
+        if not _valid_confidence(confidence):
+            scope.detail['confidence'] = repr(confidence)
+            requested = route if isinstance(route, str) else None
+            return await self.dispatch(requested, input, flow, scope, why='invalid_decision')
+        scope.confidence = confidence
+        low = confidence < self.min_confidence
         why = 'low_confidence' if low and route != self.fallback else None
         return await self.dispatch(route if isinstance(route, str) else None, input, flow, scope, why=why)
+
+
+def _valid_confidence(confidence: object) -> TypeIs[float]:
+    """A finite number in [0, 1]; a bool is not one, though Python counts it as an int."""
+    return (
+        isinstance(confidence, int | float)
+        and not isinstance(confidence, bool)
+        and math.isfinite(confidence)
+        and 0.0 <= confidence <= 1.0
+    )

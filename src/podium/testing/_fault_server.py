@@ -1,4 +1,9 @@
-"""A scriptable OpenAI chat-completions server for exercising real clients against real failures."""
+"""A scriptable provider server (OpenAI chat completions, Anthropic messages) for real clients and real failures.
+
+Behaviours say what happens (a reply, an error status, a stall, a body no client can read); each protocol renders
+them in its own wire shape, chosen by the request's path; replies stream when the request asks (Pydantic-AI streams
+every Anthropic request). Faults that break a stream midway are scripted for OpenAI's stream shape.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Literal, Self, TypeAlias, assert_never, cast
 
 if TYPE_CHECKING:
+    from pydantic_ai.models.anthropic import AnthropicModel
     from pydantic_ai.models.openai import OpenAIChatModel
     from pydantic_ai.profiles import ModelProfileSpec
 
@@ -26,6 +32,9 @@ __all__ = (
     'Fault',
     'FaultServer',
     'FinishReason',
+    'Malformed',
+    'MalformedKind',
+    'Protocol',
     'RecordedRequest',
     'Reply',
     'ResetMidBody',
@@ -41,7 +50,17 @@ JSON: TypeAlias = Any
 
 FinishReason: TypeAlias = Literal['stop', 'length', 'tool_calls', 'content_filter']
 
-_CHAT_COMPLETIONS_PATH = '/v1/chat/completions'
+Protocol: TypeAlias = Literal['openai', 'anthropic']
+MalformedKind: TypeAlias = Literal['empty_choices', 'html', 'null', 'invalid_json']
+
+_PATHS: dict[str, Protocol] = {'/v1/chat/completions': 'openai', '/v1/messages': 'anthropic'}
+_STOP_REASONS: dict[FinishReason, str] = {
+    'stop': 'end_turn',
+    'length': 'max_tokens',
+    'tool_calls': 'tool_use',
+    'content_filter': 'refusal',
+}
+_HTML_PAGE = b'<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>'
 _PARTIAL_TEXT = 'The answer is'  # what a response that breaks off has delivered by then
 _OUTPUT_TOOL = 'final_result'  # the tool a pydantic-ai agent with a structured `output_type` asks the model to call
 _CREDENTIAL_HEADERS = frozenset({'authorization', 'api-key', 'x-api-key'})
@@ -140,7 +159,19 @@ class StreamError:
     code: str | None = None
 
 
-Behaviour: TypeAlias = Reply | ErrorResponse | Stall | Slow | ResetMidBody | Truncated | StreamError
+@dataclass(frozen=True)
+class Malformed:
+    """A 200 whose body no client can read as an answer, as gateways, caches and half-deployed providers send.
+
+    `empty_choices`: a well-formed completion with `"choices": []` (Anthropic: `"content": []`); `html`: an HTML
+    error page served as `text/html` with status 200; `null`: the JSON body `null`; `invalid_json`: a body
+    declared as JSON, delivered in full, that does not parse.
+    """
+
+    kind: MalformedKind
+
+
+Behaviour: TypeAlias = Reply | ErrorResponse | Stall | Slow | ResetMidBody | Truncated | StreamError | Malformed
 """How the server answers one request."""
 
 _OK = Reply.text('ok')
@@ -205,6 +236,26 @@ class Fault:
     def overloaded() -> ErrorResponse:
         """529 `overloaded_error`, as Anthropic-style gateways report load shedding."""
         return ErrorResponse(529, 'Overloaded', 'overloaded_error')
+
+    @staticmethod
+    def empty_choices() -> Malformed:
+        """200 with `"choices": []` (Anthropic: `"content": []`): a valid envelope around no answer at all."""
+        return Malformed('empty_choices')
+
+    @staticmethod
+    def html_page() -> Malformed:
+        """200 with an HTML error page, as a proxy or CDN answers when the provider behind it is down."""
+        return Malformed('html')
+
+    @staticmethod
+    def null_body() -> Malformed:
+        """200 with the JSON body `null`."""
+        return Malformed('null')
+
+    @staticmethod
+    def invalid_json() -> Malformed:
+        """200 declared as JSON whose complete body does not parse."""
+        return Malformed('invalid_json')
 
     @staticmethod
     def context_length() -> ErrorResponse:
@@ -321,9 +372,14 @@ class RecordedRequest:
         """Whether the client asked for an SSE stream."""
         return _as_object(self.body).get('stream') is True
 
+    @property
+    def protocol(self) -> Protocol:
+        """The provider protocol the request spoke, from its path."""
+        return _PATHS.get(self.path.partition('?')[0], 'openai')
+
 
 class FaultServer:
-    """An OpenAI chat-completions endpoint on 127.0.0.1 that answers as scripted, failures included.
+    """OpenAI chat-completions and Anthropic messages endpoints on 127.0.0.1 that answer as scripted, faults included.
 
     Each request takes the next queued behaviour (positional arguments start the queue); when the queue is empty
     it gets `default`, which may be a function of the request body for per-prompt scripting. The server runs on
@@ -383,6 +439,11 @@ class FaultServer:
         return f'http://127.0.0.1:{self._httpd.server_port}/v1'
 
     @property
+    def anthropic_base_url(self) -> str:
+        """The Anthropic base URL (without `/v1`, which the SDK adds) to give a client."""
+        return self.base_url.removesuffix('/v1')
+
+    @property
     def default(self) -> Behaviour | Callable[[JSON], Behaviour]:
         """The behaviour for requests that find the queue empty."""
         with self._lock:
@@ -418,11 +479,17 @@ class FaultServer:
             self._default = self._initial_default
 
     def openai_model(
-        self, model_name: str = 'gpt-4o', *, timeout: float | None = None, profile: ModelProfileSpec | None = None
+        self,
+        model_name: str = 'gpt-4o',
+        *,
+        timeout: float | None = None,
+        profile: ModelProfileSpec | None = None,
+        max_retries: int = 0,
     ) -> OpenAIChatModel:
         """A pydantic-ai OpenAI model pointed at this server, with SDK retries off so each fault surfaces once.
 
-        The caller owns `model.client` and should close it. `timeout` is the SDK's per-attempt timeout.
+        The caller owns `model.client` and should close it. `timeout` is the SDK's per-attempt timeout;
+        `max_retries=2` builds the client as users do, with the SDK's own retries on.
         """
         # Imported here because the `openai` extra is optional for the rest of the package.
         from openai import AsyncOpenAI, not_given
@@ -432,10 +499,27 @@ class FaultServer:
         client = AsyncOpenAI(
             base_url=self.base_url,
             api_key='test-key',
-            max_retries=0,
+            max_retries=max_retries,
             timeout=not_given if timeout is None else timeout,
         )
         return OpenAIChatModel(model_name, provider=OpenAIProvider(openai_client=client), profile=profile)
+
+    def anthropic_model(
+        self, model_name: str = 'claude-sonnet-4-5', *, timeout: float | None = None, max_retries: int = 0
+    ) -> AnthropicModel:
+        """A pydantic-ai Anthropic model pointed at this server; as `openai_model`, for the Messages protocol."""
+        # Imported here because the `anthropic` extra is optional for the rest of the package.
+        from anthropic import AsyncAnthropic, not_given
+        from pydantic_ai.models.anthropic import AnthropicModel
+        from pydantic_ai.providers.anthropic import AnthropicProvider
+
+        client = AsyncAnthropic(
+            base_url=self.anthropic_base_url,
+            api_key='test-key',
+            max_retries=max_retries,
+            timeout=not_given if timeout is None else timeout,
+        )
+        return AnthropicModel(model_name, provider=AnthropicProvider(anthropic_client=client))
 
     def _serve(self, handler: _Handler) -> None:
         received_at = time.monotonic()
@@ -478,6 +562,7 @@ class _Exchange:
         self._record = record
         self._stopping = stopping
         self._model: str = model if isinstance(model, str) else 'gpt-4o'
+        self._anthropic = record.protocol == 'anthropic'
         self._include_usage = _as_object(body.get('stream_options')).get('include_usage') is True
         self._completion_id = f'chatcmpl-{uuid.uuid4().hex[:24]}'
         self._created = int(time.time())
@@ -485,15 +570,19 @@ class _Exchange:
     def send(self, behaviour: Behaviour) -> None:
         match behaviour:
             case Reply():
-                if self._record.stream:
+                if self._record.stream and self._anthropic:
+                    self._stream_message(behaviour)
+                elif self._record.stream:
                     self._stream_reply(behaviour)
                 else:
                     self._send_json(200, self._completion(behaviour))
             case ErrorResponse():
                 error = behaviour.body
                 if error is None:
-                    error = _error_body(behaviour.message, behaviour.type, behaviour.code, behaviour.param)
+                    error = self._error_body(behaviour.message, behaviour.type, behaviour.code, behaviour.param)
                 self._send_json(behaviour.status, dict(error), behaviour.headers)
+            case Malformed():
+                self._send_malformed(behaviour.kind)
             case Stall():
                 self._stopping.wait(behaviour.seconds)
             case Slow():
@@ -505,7 +594,7 @@ class _Exchange:
             case Truncated():
                 self._send_partial(behaviour.text)
             case StreamError():
-                error = _error_body(behaviour.message, behaviour.type, behaviour.code, None)
+                error = self._error_body(behaviour.message, behaviour.type, behaviour.code, None)
                 if self._record.stream:
                     self._send_partial(_PARTIAL_TEXT)
                     self._event(error)
@@ -513,6 +602,60 @@ class _Exchange:
                     self._send_json(200, error)
             case _:
                 assert_never(behaviour)
+
+    def _send_malformed(self, kind: MalformedKind) -> None:
+        match kind:
+            case 'empty_choices' if self._anthropic and self._record.stream:
+                self._stream_message(Reply())
+            case 'empty_choices':
+                payload = self._completion(Reply.text(''))
+                payload['content' if self._anthropic else 'choices'] = []
+                self._send_json(200, payload)
+            case 'html':
+                self._send_bytes(200, 'text/html; charset=utf-8', _HTML_PAGE)
+            case 'null':
+                self._send_bytes(200, 'application/json', b'null')
+            case 'invalid_json':
+                self._send_bytes(200, 'application/json', b'{"id": "resp", "choices": [}')
+            case _:
+                assert_never(kind)
+
+    def _stream_message(self, reply: Reply) -> None:
+        """The reply as Anthropic's Messages event stream: a start, one block per text or tool call, a stop."""
+        self._open_stream()
+        message = self._message(reply)
+        blocks: list[dict[str, JSON]] = message['content']
+        start: dict[str, JSON] = {**message, 'content': [], 'stop_reason': None}
+        start['usage'] = {'input_tokens': reply.prompt_tokens, 'output_tokens': 0}
+        self._named_event('message_start', {'type': 'message_start', 'message': start})
+        for index, block in enumerate(blocks):
+            text = block['type'] == 'text'
+            opening: dict[str, JSON] = {**block, 'text': ''} if text else {**block, 'input': {}}
+            self._named_event(
+                'content_block_start', {'type': 'content_block_start', 'index': index, 'content_block': opening}
+            )
+            deltas: list[dict[str, JSON]] = (
+                [{'type': 'text_delta', 'text': piece} for piece in _pieces(block['text'])]
+                if text
+                else [{'type': 'input_json_delta', 'partial_json': p} for p in _pieces(json.dumps(block['input']))]
+            )
+            for delta in deltas:
+                self._named_event(
+                    'content_block_delta', {'type': 'content_block_delta', 'index': index, 'delta': delta}
+                )
+            self._named_event('content_block_stop', {'type': 'content_block_stop', 'index': index})
+        stop: dict[str, JSON] = {'stop_reason': message['stop_reason'], 'stop_sequence': None}
+        usage: dict[str, JSON] = {'output_tokens': reply.completion_tokens}
+        self._named_event('message_delta', {'type': 'message_delta', 'delta': stop, 'usage': usage})
+        self._named_event('message_stop', {'type': 'message_stop'})
+
+    def _named_event(self, name: str, payload: dict[str, JSON]) -> None:
+        self._write(f'event: {name}\n'.encode() + b'data: ' + _dumps(payload) + b'\n\n')
+
+    def _error_body(self, message: str, type: str, code: str | None, param: str | None) -> dict[str, JSON]:
+        if self._anthropic:
+            return {'type': 'error', 'error': {'type': type, 'message': message}}
+        return _error_body(message, type, code, param)
 
     def _stream_reply(self, reply: Reply) -> None:
         self._open_stream()
@@ -552,6 +695,8 @@ class _Exchange:
         connection.close()
 
     def _completion(self, reply: Reply) -> dict[str, JSON]:
+        if self._anthropic:
+            return self._message(reply)
         message: dict[str, JSON] = {
             'role': 'assistant',
             'content': reply.content,
@@ -565,6 +710,29 @@ class _Exchange:
             ]
         choice = {'index': 0, 'message': message, 'logprobs': None, 'finish_reason': _finish_reason(reply)}
         return {**self._envelope('chat.completion'), 'choices': [choice], 'usage': _usage(reply)}
+
+    def _message(self, reply: Reply) -> dict[str, JSON]:
+        """The reply as an Anthropic Messages response: content blocks, a stop reason and usage."""
+        content: list[JSON] = []
+        if reply.content is not None or reply.refusal is not None:
+            content.append({'type': 'text', 'text': reply.content or reply.refusal or ''})
+        for index, call in enumerate(reply.tool_calls):
+            content.append(
+                {'type': 'tool_use', 'id': f'toolu_{self._call_id(index)}', 'name': call.name, 'input': _input(call)}
+            )
+        finish = (
+            'content_filter' if reply.refusal is not None and reply.finish_reason is None else _finish_reason(reply)
+        )
+        return {
+            'id': f'msg_{self._completion_id}',
+            'type': 'message',
+            'role': 'assistant',
+            'model': self._model,
+            'content': content,
+            'stop_reason': _STOP_REASONS[finish],
+            'stop_sequence': None,
+            'usage': {'input_tokens': reply.prompt_tokens, 'output_tokens': reply.completion_tokens},
+        }
 
     def _envelope(self, kind: str) -> dict[str, JSON]:
         return {'id': self._completion_id, 'object': kind, 'created': self._created, 'model': self._model}
@@ -584,8 +752,10 @@ class _Exchange:
         self._write(b'data: ' + _dumps(payload) + b'\n\n')
 
     def _send_json(self, status: int, payload: dict[str, JSON], headers: Iterable[tuple[str, str]] = ()) -> None:
-        data = _dumps(payload)
-        self._send_headers(status, 'application/json', headers, content_length=len(data))
+        self._send_bytes(status, 'application/json', _dumps(payload), headers)
+
+    def _send_bytes(self, status: int, content_type: str, data: bytes, headers: Iterable[tuple[str, str]] = ()) -> None:
+        self._send_headers(status, content_type, headers, content_length=len(data))
         self._write(data)
 
     def _send_headers(
@@ -637,8 +807,8 @@ class _HTTPServer(ThreadingHTTPServer):
 
 
 def _reject(handler: _Handler, body: JSON) -> ErrorResponse | None:
-    """The error OpenAI sends for a request this server cannot route, or `None`."""
-    if handler.path.partition('?')[0] != _CHAT_COMPLETIONS_PATH:
+    """The error the provider sends for a request this server cannot route, or `None`."""
+    if handler.path.partition('?')[0] not in _PATHS:
         return ErrorResponse(404, f'Invalid URL ({handler.command} {handler.path})', 'invalid_request_error')
     if not isinstance(body, dict):
         return ErrorResponse(
@@ -647,6 +817,12 @@ def _reject(handler: _Handler, body: JSON) -> ErrorResponse | None:
             'invalid_request_error',
         )
     return None
+
+
+def _input(call: ToolCall) -> JSON:
+    """A tool call's arguments as Anthropic's `input` object; arguments that are not a JSON object send `{}`."""
+    parsed = _parse_json(call.arguments.encode())
+    return _as_object(parsed)
 
 
 def _finish_reason(reply: Reply) -> FinishReason:
