@@ -49,5 +49,7 @@ class StepInfo:
     """For routers that ask another router when unsure: that router, whose records this one's decision stands for."""
     model: str | None = None
     """For steps that call one model: its name, when known before the call (records say which model answered)."""
+    pauses: bool = False
+    """Whether the step waits for a person (an approval): it cannot sit inside a unit a durable run records whole."""
     transparent: bool = False
     """Whether the step leaves no record or span of its own (an unnamed chain: its steps' records say it all)."""

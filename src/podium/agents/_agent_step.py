@@ -18,7 +18,7 @@ from .._core._flow import Flow, StepScope, copy_usage
 from .._core._function import input_annotation, runtime_class
 from .._core._step import Step, ensure_named
 from .._core._traits import StepInfo
-from ._lean import plan_for_call, run_lean
+from ._lean import LeanPlans, plan_for_call, run_lean
 from ._prompt import Prompt, render_prompt
 from ._safe_model import SafeModels
 
@@ -55,6 +55,7 @@ async def call_agent(
     lean: Lean = None,
     scope: StepScope | None = None,
     models: SafeModels | None = None,
+    plans: LeanPlans | None = None,
 ) -> AgentCall[OutT]:
     """Run `agent` once inside `flow`: the run's usage and limits apply, its usage is counted into the run.
 
@@ -64,7 +65,8 @@ async def call_agent(
     `agent` when `Agent.run` produced the output (also after a lean call handed an invalid output to the agent).
     `infer_name=False` because name inference walks the caller's frames on every call; steps name agents instead.
     The model called is `models.for_agent(agent)` (see `_safe_model`): one retry loop with safe defaults; keep one
-    `SafeModels` per step so that its runs share the retry budget.
+    `SafeModels` per step so that its runs share the retry budget, and one `LeanPlans` so the lean plan is captured
+    once.
     """
     model = (models or SafeModels()).for_agent(agent)
     limits = flow.usage_limits
@@ -72,7 +74,7 @@ async def call_agent(
     before = copy_usage(start) if limits is not None else None  # without limits, `start` is fresh: it is the delta
     with collect_attempts() as attempts:
         try:
-            plan = await plan_for_call(agent, prompt, deps, limits) if lean is None else None
+            plan = await plan_for_call(agent, prompt, deps, limits, plans or LeanPlans()) if lean is None else None
             if plan is not None:
                 # Under podium's tracing, the step span stands in for the agent's run span unless asked otherwise.
                 output, answered_by = await run_lean(
@@ -143,6 +145,8 @@ class AgentStep(Step[InT, OutT, DepsT]):
         self.output_class = runtime_class(agent.output_type)
         self.models = SafeModels()
         """The model its runs call, with podium's retry loop; its retry budget is shared by every run of the step."""
+        self.plans = LeanPlans()
+        """The agent's lean plan, captured on the first call."""
 
     def describe(self) -> StepInfo:
         model = self.agent.model
@@ -153,7 +157,15 @@ class AgentStep(Step[InT, OutT, DepsT]):
         prompt = self._prompt(input, flow)
         deps = flow.deps if self.deps is None else self.deps(flow.deps)
         call = await call_agent(
-            self.agent, prompt, flow, step=self.name, deps=deps, lean=self.lean, scope=scope, models=self.models
+            self.agent,
+            prompt,
+            flow,
+            step=self.name,
+            deps=deps,
+            lean=self.lean,
+            scope=scope,
+            models=self.models,
+            plans=self.plans,
         )
         return self._finish(scope, call)
 

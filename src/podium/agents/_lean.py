@@ -46,9 +46,14 @@ from ._template import RequestTemplate, TemplateError, capture_template
 
 __all__ = ('LeanPlan', 'plan_for_call', 'run_lean')
 
-_PLAN_ATTRIBUTE: Final = '_podium_lean_plan'
-"""Where an agent keeps its plan: a plan belongs to the agent it was captured from, and podium keeps no
-module-level state. Pydantic-AI never reads the attribute."""
+
+class LeanPlans:
+    """Where a step keeps the lean plan of its agent: built with the step, never stored on the user's agent."""
+
+    __slots__ = ('entry',)
+
+    def __init__(self) -> None:
+        self.entry: _Entry | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,20 +87,20 @@ def _settings(agent: Agent[Any, Any]) -> tuple[object, object]:
 
 
 async def plan_for_call(
-    agent: AbstractAgent[Any, Any], prompt: Prompt, deps: object, usage_limits: UsageLimits | None
+    agent: AbstractAgent[Any, Any], prompt: Prompt, deps: object, usage_limits: UsageLimits | None, plans: LeanPlans
 ) -> LeanPlan | None:
     """The plan this call may take the lean path with, or `None` when it must take the agent path."""
     if not isinstance(agent, Agent) or call_blocker(agent, usage_limits) is not None:
         return None
     if not await internals.check(_self_test):
         return None
-    entry: _Entry | None = getattr(agent, _PLAN_ATTRIBUTE, None)
+    entry = plans.entry
     if entry is None or not entry.current(agent):
-        entry = await _new_entry(agent, prompt, deps)
+        entry = await _new_entry(agent, prompt, deps, plans)
     return entry.plan if isinstance(entry.plan, LeanPlan) else None
 
 
-async def _new_entry(agent: Agent[Any, Any], prompt: Prompt, deps: object) -> _Entry:
+async def _new_entry(agent: Agent[Any, Any], prompt: Prompt, deps: object, plans: LeanPlans) -> _Entry:
     """Capture the agent's plan from this call's prompt; concurrent calls take the agent path meanwhile."""
     model, settings = internals.agent_model(agent), _settings(agent)
     assert isinstance(model, Model)  # call_blocker checked it
@@ -103,22 +108,22 @@ async def _new_entry(agent: Agent[Any, Any], prompt: Prompt, deps: object) -> _E
     if blocker is None and isinstance(model, InstrumentedModel):
         blocker = 'its model is an InstrumentedModel'
     if blocker is not None:
-        return _remember(agent, _Entry(model, settings, blocker))
-    _remember(agent, _Entry(model, settings, 'its first request is being captured'))
+        return _remember(plans, _Entry(model, settings, blocker))
+    _remember(plans, _Entry(model, settings, 'its first request is being captured'))
     spans = SpanSource()
     try:
         template = await capture_template(agent, model, prompt, deps, instrumented=spans.for_agent(agent) is not None)
     except TemplateError as exc:
-        return _remember(agent, _Entry(model, settings, str(exc)))
+        return _remember(plans, _Entry(model, settings, str(exc)))
     except BaseException:  # cancelled mid-capture: the next call captures again
-        setattr(agent, _PLAN_ATTRIBUTE, None)
+        plans.entry = None
         raise
     reader = OutputReader(internals.output_schema(agent), template.parameters, model)
-    return _remember(agent, _Entry(model, settings, LeanPlan(model, template, reader, spans, UsageLimits())))
+    return _remember(plans, _Entry(model, settings, LeanPlan(model, template, reader, spans, UsageLimits())))
 
 
-def _remember(agent: Agent[Any, Any], entry: _Entry) -> _Entry:
-    setattr(agent, _PLAN_ATTRIBUTE, entry)
+def _remember(plans: LeanPlans, entry: _Entry) -> _Entry:
+    plans.entry = entry
     return entry
 
 
@@ -371,7 +376,7 @@ async def _self_test() -> str | None:
         model_settings={'temperature': 0.0},
     )
     agent.instrument = False  # no spans, whatever `Agent.instrument_all()` says
-    plan = call_blocker(agent, None) or (await _new_entry(agent, 'ping', None)).plan
+    plan = call_blocker(agent, None) or (await _new_entry(agent, 'ping', None, LeanPlans())).plan
     if not isinstance(plan, LeanPlan):
         return f'a tool-less agent was not eligible: {plan}'
     lean_usage, agent_usage = RunUsage(), RunUsage()

@@ -15,6 +15,7 @@ from .._core._errors import ConfigurationError
 from .._core._flow import StepScope
 from .._core._function import runtime_class
 from .._core._step import Step, ensure_named
+from .._core._traits import StepInfo
 from ..agents._prompt import render_prompt
 from ._replay import active_run, current_position
 
@@ -83,6 +84,9 @@ class Approval(Step[T, Review[T]]):
 
     record_kind = 'approval'
 
+    def describe(self) -> StepInfo:
+        return _PAUSES
+
     async def _run(self, input: T, scope: StepScope) -> Review[T]:
         position = current_position()
         if active_run() is None or position is None:
@@ -115,6 +119,9 @@ class Approval(Step[T, Review[T]]):
             scope.detail['reviewer'] = review.reviewer
         scope.output = review
         return review
+
+
+_PAUSES = StepInfo(kind='call', pauses=True)
 
 
 @overload

@@ -32,7 +32,6 @@ from .._core._flow import StepScope, copy_usage
 from .._core._hooks import RunHook
 from .._core._step import AnyStep, Step
 from .._core._traits import StepInfo
-from ._approval import Approval
 from ._errors import ReplayMismatch
 from ._replay import Checkpoint, active_run, checkpoint_step, current_position, enter
 
@@ -88,13 +87,13 @@ class DurableSteps(RunHook):
         self._plan_tree(workflow, unit=None)
 
     def _plan_tree(self, step: AnyStep, *, unit: str | None) -> None:
-        if isinstance(step, Approval) and unit is not None:
+        info = step.describe()
+        if info.pauses and unit is not None:
             raise ConfigurationError(
                 f'approval step {step.name!r} sits inside {unit!r}, which a durable run records as one unit (a '
                 'parallel, map_each, hedge, timeout, circuit breaker or checkpointed step) and cannot pause inside; '
                 'move the approval before or after it'
             )
-        info = step.describe()
         if id(step) not in self._plans:
             self._plans[id(step)] = self._plan_for(step, info)
         kind = self._plans[id(step)].kind

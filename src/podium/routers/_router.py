@@ -19,6 +19,7 @@ from .._core._flow import StepScope
 from .._core._step import Step, ensure_named
 from .._core._traits import StepInfo
 from ..agents._agent_step import Lean, call_agent
+from ..agents._lean import LeanPlans
 from ..agents._prompt import Prompt, render_prompt
 from ..agents._safe_model import SafeModels
 from ._base import Allow, Route, RouterBase
@@ -96,6 +97,7 @@ class Router(RouterBase[InT, OutT]):
             )
         self.agent: AbstractAgent[Any, RouteDecision[Any]] = agent
         self.models = SafeModels()
+        self.plans = LeanPlans()
         """The model the router agent calls, with podium's retry loop, shared by every run of the router."""
 
     def describe(self) -> StepInfo:
@@ -107,7 +109,15 @@ class Router(RouterBase[InT, OutT]):
         deps = flow.deps if self.deps is None else self.deps(flow.deps)
         try:
             call = await call_agent(
-                self.agent, prompt, flow, step=self.name, deps=deps, lean=self.lean, scope=scope, models=self.models
+                self.agent,
+                prompt,
+                flow,
+                step=self.name,
+                deps=deps,
+                lean=self.lean,
+                scope=scope,
+                models=self.models,
+                plans=self.plans,
             )
         except UnexpectedModelBehavior as exc:
             # Output that stayed invalid through the agent's own retries: an invented route lands here.
