@@ -15,7 +15,14 @@ from pathlib import Path
 
 from pydantic import BaseModel
 from pydantic_ai import Agent
-from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, ToolCallPart, ToolReturnPart
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    ToolCallPart,
+    ToolReturnPart,
+    UserPromptPart,
+)
 from pydantic_ai.models import Model
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.usage import UsageLimits
@@ -51,7 +58,11 @@ def _demo_concierge(messages: list[ModelMessage], info: AgentInfo) -> ModelRespo
         if isinstance(part, ToolReturnPart)
     }
     first = messages[0]
-    prompt = next(str(p.content) for p in first.parts) if isinstance(first, ModelRequest) else ''
+    prompt = (
+        next((str(p.content) for p in first.parts if isinstance(p, UserPromptPart)), '')
+        if isinstance(first, ModelRequest)
+        else ''
+    )
     if 'lookup_account' not in returns:
         return ModelResponse(parts=[ToolCallPart('lookup_account', {'customer': 'acme'})])
     if 'support_desk' not in returns:

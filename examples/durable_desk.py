@@ -31,7 +31,7 @@ from support_desk import DEMO_LABEL, BillingFacts, Reply, build_workflow, demo_m
 
 import podium
 from podium import Route, Router, Step, branch
-from podium.durable import DurableWorkflow, Review, approval, durable, show_run
+from podium.durable import DurableResult, DurableWorkflow, Review, approval, durable, show_run
 from podium.testing import Answer, ScriptedModel
 
 REFUND_LIMIT = 100.0
@@ -90,10 +90,13 @@ def build_durable_desk(model: Model | str | None = None) -> Router[str, Reply]:
     def reviewed(review: Review[BillingFacts]) -> BillingFacts:
         return review.value
 
+    def refund_summary(facts: BillingFacts) -> str:
+        return f'refund of ${facts.amount or 0:.2f}: {facts.summary}'
+
     hold = approval(
         name='refund_approval',
         timeout=float(os.environ.get('DESK_APPROVAL_TIMEOUT', 7 * 24 * 3600)),
-        summary=lambda facts: f'refund of ${facts.amount or 0:.2f}: {facts.summary}',
+        summary=refund_summary,
     )
     issue = reply('refund_issue', 'Confirm the refund to the customer in one sentence.')
     review = hold >> branch(
@@ -158,7 +161,19 @@ def main(argv: list[str] | None = None) -> None:
         os.environ['DESK_CRASH_AT'] = args.crash_at
     workflow = desk if args.model is None else durable(build_durable_desk(args.model), name=f'desk-{args.model}', db=DB)
 
+    def show(result: DurableResult[Reply]) -> None:
+        print(f'models: {args.model or DEMO_LABEL}')
+        for record in result.steps:
+            if record.kind == 'approval':
+                print(f'  {record.name}: {record.route} ({record.reason or "no reason given"})')
+            elif record.kind == 'agent':
+                print(f'  {record.name}: {record.output!r}')
+        print(f'reply:  {result.output.text}  (escalated: {result.output.escalated})')
+        calls = [name for name, _ in _called_models(workflow.workflow)]
+        print(f'model calls made by this process: {", ".join(calls) or "none"}')
+
     async def run() -> None:
+        result: DurableResult[Reply] | None = None
         try:
             run_id = await workflow.start(args.message, run_id=args.run_id)
             print(f'run:    {run_id}  ({workflow.store.display})')
@@ -168,15 +183,8 @@ def main(argv: list[str] | None = None) -> None:
                 tg.cancel_scope.cancel()
         finally:
             workflow.shutdown()
-        print(f'models: {args.model or DEMO_LABEL}')
-        for record in result.steps:
-            if record.kind == 'approval':
-                print(f'  {record.name}: {record.route} ({record.reason or "no reason given"})')
-            elif record.kind == 'agent':
-                print(f'  {record.name}: {record.output!r}')
-        print(f'reply:  {result.output.text}  (escalated: {result.output.escalated})')
-        calls = [name for name, model in _called_models(workflow.workflow)]
-        print(f'model calls made by this process: {", ".join(calls) or "none"}')
+        assert result is not None  # `result` returned, or the exception left the block
+        show(result)
 
     anyio.run(run)
 

@@ -185,7 +185,8 @@ async def run_session(
                 with collect_attempts() as attempts:
                     try:
                         result = await desk.run(message, timeout=10)
-                        status, route = result.status, result.record('support_desk').route
+                        status: str = result.status
+                        route = result.record('support_desk').route
                         session.outcomes[status] += 1
                     except WorkflowError as exc:
                         status, route = f'failed: {type(exc).__name__}', None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import re
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, Field
 from pydantic_ai import Agent
@@ -26,6 +26,9 @@ DEMO_LABEL = 'demo models (offline, deterministic): pass --model to use a real o
 
 
 # ---------------------------------------------------------------- the typed data between the steps
+FactsT = TypeVar('FactsT', bound=BaseModel)
+
+
 class Reply(BaseModel):
     """What the desk answers, whichever way the message went."""
 
@@ -70,7 +73,9 @@ def _demo_route(prompt: str) -> RouteDecision[str]:
 def _demo_billing_facts(prompt: str) -> BillingFacts:
     text = prompt.lower()
     amount = re.search(r'\$?(\d+(?:\.\d+)?)', text)
-    kind = 'double_charge' if 'double' in text or 'twice' in text else 'refund' if 'refund' in text else 'other'
+    kind: Literal['double_charge', 'refund', 'other'] = (
+        'double_charge' if 'double' in text or 'twice' in text else 'refund' if 'refund' in text else 'other'
+    )
     urgent = kind == 'double_charge' or 'urgent' in text
     return BillingFacts(
         kind=kind,
@@ -89,7 +94,9 @@ def _demo_triage(prompt: str) -> TechTriage:
 
 def _demo_lead(prompt: str) -> Lead:
     seats = re.search(r'(\d+)\s+(?:more\s+)?seats', prompt.lower())
-    intent = 'buy' if any(w in prompt.lower() for w in ('buy', 'upgrade', 'purchase')) else 'inquire'
+    intent: Literal['buy', 'inquire'] = (
+        'buy' if any(w in prompt.lower() for w in ('buy', 'upgrade', 'purchase')) else 'inquire'
+    )
     return Lead(intent=intent, product='team plan', seats=int(seats.group(1)) if seats else None, summary=prompt[:120])
 
 
@@ -120,11 +127,11 @@ def demo_models() -> dict[str, Model]:
 
 
 # ---------------------------------------------------------------- the workflow
-def build_workflow(model: Model | str | None = None) -> Step[str, Reply]:
+def build_workflow(model: Model | str | None = None) -> Router[str, Reply]:
     """The support desk on `model`, or on the demo models when `model` is None."""
     demo = demo_models()
 
-    def reply_step(name: str, instructions: str, input_type: type[BaseModel]) -> Step[BaseModel, Reply]:
+    def reply_step(name: str, instructions: str, input_type: type[FactsT]) -> Step[FactsT, Reply, object]:
         agent = Agent(model or demo[name], output_type=Reply, instructions=instructions, name=name)
         return podium.agent(agent, input_type=input_type)
 

@@ -65,7 +65,7 @@ ROUTER = ScriptedModel(
 )
 
 
-async def test_a_run_summary_is_one_snapshot():
+async def test_a_run_summary_is_one_snapshot() -> None:
     result = await build_triage(ROUTER).run('I want a refund for last month')
 
     assert result.summary() == snapshot(
@@ -100,7 +100,7 @@ async def test_a_run_summary_is_one_snapshot():
     )
 
 
-async def test_volatile_values_are_matched_by_dirty_equals():
+async def test_volatile_values_are_matched_by_dirty_equals() -> None:
     result = await build_triage(ROUTER).run('what are your opening hours?')
 
     assert result.summary() == snapshot(
@@ -132,7 +132,7 @@ async def test_volatile_values_are_matched_by_dirty_equals():
     )
 
 
-async def test_the_span_tree_shows_the_path_a_run_took(podium_trace: TraceCapture):
+async def test_the_span_tree_shows_the_path_a_run_took(podium_trace: TraceCapture) -> None:
     await build_triage(ROUTER).run('hmm, not sure what I need')
 
     assert podium_trace.tree() == snapshot("""\

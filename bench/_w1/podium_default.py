@@ -4,15 +4,14 @@ The agents and their fake models are ``pai_raw``'s (`make_agents`): each Functio
 output tool with the fixed JSON text, after the workload's fake latency, reporting the workload's fixed usage.
 Every agent is tool-less, so podium calls each model directly with the request the agent would send (lean path).
 
-podium hands a step only its input, so the run's text, which every chain step's prompt repeats, rides in a
-context variable set per run; and a route's chain knows its route, so step 1 puts the decision it was routed by
-(the router's fixed answer for that route) in its prompt, where ``pai_raw`` puts the router's output.
+Every chain step's prompt repeats the run's text, which it reads from the run's `Flow` (`flow.run_input`); and a
+route's chain knows its route, so step 1 puts the decision it was routed by (the router's fixed answer for that
+route) in its prompt, where ``pai_raw`` puts the router's output.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from contextvars import ContextVar
 from typing import Any
 
 from pydantic_ai import Agent
@@ -23,16 +22,14 @@ from bench._w1.pai_raw import make_agents
 from bench._w1.workload import INPUTS, ROUTER_JSON, ROUTES, Answer, Route, RouteDecision, RunOne, main, step_prompt
 from podium.agents._agent_step import Lean
 
-_TEXT: ContextVar[str] = ContextVar('w1_text')
-
 
 def chain(route: Route, agents: Sequence[Agent[None, Any]], *, lean: Lean) -> podium.Step[str, Answer]:
     """The route's three agent steps; step i's prompt holds the text and step i - 1's output as JSON."""
     decision = RouteDecision.model_validate_json(ROUTER_JSON[route])
 
     def step(i: int, agent: Agent[None, Any]) -> podium.AgentStep[Any, Any]:
-        def prompt(previous: Any) -> str:  # step 1 gets the router's input, the text; later steps the output before
-            return step_prompt(_TEXT.get(), route, i, decision if i == 1 else previous)
+        def prompt(previous: Any, flow: podium.Flow[None]) -> str:  # step 1: the text; later: the output before
+            return step_prompt(str(flow.run_input), route, i, decision if i == 1 else previous)
 
         return podium.agent(agent, prompt=prompt, lean=lean)
 
@@ -49,11 +46,7 @@ def build_workflow(
 
 
 async def run(workflow: podium.Step[str, Answer], text: str) -> podium.RunResult[Answer]:
-    token = _TEXT.set(text)
-    try:
-        return await workflow.run(text)
-    finally:
-        _TEXT.reset(token)
+    return await workflow.run(text)
 
 
 async def checked_runner(workflow: podium.Step[str, Answer], path: str) -> RunOne:

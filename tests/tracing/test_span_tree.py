@@ -58,3 +58,14 @@ async def test_tracing_off_records_no_spans(podium_trace: TraceCapture):
     podium.uninstrument()
     await workflow.run('the app crashes on startup')
     assert podium_trace.tree() == ''
+
+
+def test_instrument_without_logfire_configured_says_in_one_line_what_to_call(monkeypatch: pytest.MonkeyPatch):
+    import logfire
+
+    monkeypatch.setattr(logfire.DEFAULT_LOGFIRE_INSTANCE.config, '_initialized', False)
+    try:
+        with pytest.warns(UserWarning, match=r'Logfire is not configured.*logfire\.configure\(send_to_logfire=False\)'):
+            podium.instrument(agents=False)
+    finally:
+        podium.uninstrument()

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import warnings
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
@@ -170,6 +171,14 @@ def instrument(
             about a third of a lean call's traced time. Agent-path calls always have it: `Agent.run` opens it.
     """
     instance = logfire_instance or logfire.DEFAULT_LOGFIRE_INSTANCE
+    # Logfire exposes no public "configured?" flag; read its own, and assume configured should it ever go away.
+    if not getattr(instance.config, '_initialized', True):
+        warnings.warn(
+            'podium.instrument(): Logfire is not configured, so no span will be recorded: call '
+            'logfire.configure(send_to_logfire=False) first to see spans in the console (or test with '
+            'podium.testing.capture_trace()), or logfire.configure() to send them to Logfire',
+            stacklevel=2,
+        )
     if agents:
         instance.instrument_pydantic_ai(include_content=include_content)
     tracing = Tracing(instance, include_content=include_content, agent_run_spans=agent_run_spans)
