@@ -136,7 +136,7 @@ async def test_a_handed_off_call_nests_the_agents_run_under_the_lean_one(exporte
     # The first request was sent once, by the lean call; inside the agent's run it is replayed, not resent.
     assert render_span_tree(spans) == snapshot("""\
 podium run answerer (status=ok usage.requests=2)
-  podium step answerer (status=ok path=agent usage.requests=2)
+  podium step answerer (status=ok path=agent attempts=2 usage.requests=2)
     answerer run
       chat m
       answerer run

@@ -75,7 +75,7 @@ def send_for(store: LimitStore, key: str, requests_per_minute: int, seconds: flo
         return ModelResponse(parts=[TextPart('ok')])
 
     limit = RateLimit(requests_per_minute=requests_per_minute, key=key, store=log, clock=clock)
-    model = RetryingModel(FunctionModel(respond), rate_limit=limit, clock=clock)
+    model = RetryingModel(FunctionModel(respond), deadline=None, rate_limit=limit, clock=clock)
     request = [ModelRequest(parts=[UserPromptPart('hi')])]
 
     async def main() -> None:

@@ -55,7 +55,7 @@ async def test_a_request_over_the_limit_waits_for_the_window_to_move(clock: Virt
     limit = RateLimit(requests_per_minute=2, clock=clock)
     model = FaultyModel(default='ok')
     for _ in range(3):
-        assert await ask(RetryingModel(model, rate_limit=limit, clock=clock)) == 'ok'
+        assert await ask(RetryingModel(model, deadline=120, rate_limit=limit, clock=clock)) == 'ok'
     assert model.calls == 3
     [wait] = clock.sleeps
     assert 60 < wait <= 61.01  # until the 1-second slice of the first two requests leaves the last minute
@@ -81,8 +81,8 @@ async def test_tokens_are_counted_from_the_responses_and_the_key_spans_models(cl
         return ModelResponse(parts=[TextPart('ok')], usage=RequestUsage(input_tokens=700, output_tokens=300))
 
     limit = RateLimit(tokens_per_minute=1500, key='provider', clock=clock)
-    first = RetryingModel(FunctionModel(costly, model_name='a'), rate_limit=limit, clock=clock)
-    second = RetryingModel(FunctionModel(costly, model_name='b'), rate_limit=limit, clock=clock)
+    first = RetryingModel(FunctionModel(costly, model_name='a'), deadline=120, rate_limit=limit, clock=clock)
+    second = RetryingModel(FunctionModel(costly, model_name='b'), deadline=120, rate_limit=limit, clock=clock)
     await ask(first)
     await ask(second)  # 1,000 tokens so far: under the limit, so it is let through
     assert clock.sleeps == []
