@@ -258,3 +258,14 @@ async def test_describe_tells_readers_what_each_step_is():
         'branch': ('choice', False, 2),
         'function': ('call', False, 0),
     }
+
+
+async def test_an_any_annotation_checks_nothing():
+    def prompt(previous: Any) -> str:
+        return str(previous)
+
+    loose = podium.agent(Agent(ScriptedModel(default='fine'), name='loose'), prompt=prompt)
+    anything = podium.step(lambda x: x, name='anything')
+
+    assert loose.input_class is None
+    assert (await (anything >> loose).run(Facts(topic='x'))).output == 'fine'  # type: ignore[arg-type]

@@ -68,8 +68,13 @@ def input_annotation(fn: Callable[..., Any]) -> object:
 
 
 def runtime_class(annotation: object) -> type[Any] | None:
-    """The class to `isinstance`-check against for an annotation, when the annotation is a plain class."""
-    if isinstance(annotation, type) and annotation is not object and not typing.get_args(annotation):
+    """The class to `isinstance`-check against for an annotation, when the annotation is a plain class.
+
+    `Any` is a class since Python 3.11, but checks nothing: it is treated as no annotation.
+    """
+    if annotation is Any or annotation is object:
+        return None
+    if isinstance(annotation, type) and not typing.get_args(annotation):
         return annotation
     return None
 

@@ -15,7 +15,6 @@ from ..tracing._tracing import instrument, uninstrument
 __all__ = ('SHOWN_ATTRIBUTES', 'TraceCapture', 'capture_trace', 'render_span_tree')
 
 SHOWN_ATTRIBUTES = (
-    'podium.kind',
     'podium.status',
     'podium.route',
     'podium.fallback_reason',
