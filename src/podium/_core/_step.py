@@ -49,13 +49,14 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
     """The runtime class of outputs, when one is known; lets `>>` check compositions at build time."""
     record_kind: ClassVar[str] = 'step'
     """The `kind` of this step's records: `agent`, `function`, `router`, `branch`, `loop`, ..."""
+    _transparent: bool = False
+    """Whether the step leaves no record or span (what `describe().transparent` says), read on every invoke."""
 
     @final
     async def invoke(self, input: InT, flow: Flow[Any]) -> OutT:
         """Run this step within a run: the one way a step runs. Steps call it on their children."""
-        info = self.describe()
         scope = StepScope(flow, self, self.record_kind)
-        if info.transparent:
+        if self._transparent:
             flow.check_deadline(self.name)
             return await self._dispatch(input, scope)
         scope.open()
@@ -271,7 +272,8 @@ class Chain(Step[InT, OutT, DepsT]):
         self.steps: tuple[AnyStep, ...] = tuple(steps)
         self.name = ensure_named(name, _auto_name(self.steps))
         self._scoped = name is not None
-        self._info = StepInfo(kind='sequence', children=[('', s) for s in self.steps], transparent=not self._scoped)
+        self._transparent = not self._scoped
+        self._info = StepInfo(kind='sequence', children=[('', s) for s in self.steps], transparent=self._transparent)
         self.input_class = self.steps[0].input_class
         self.output_class = self.steps[-1].output_class
 

@@ -23,6 +23,7 @@ class WithInput(Step[InT, tuple[InT, OutT], DepsT]):
     """
 
     record_kind = 'with_input'
+    _transparent = True
 
     def __init__(self, step: Step[InT, OutT, DepsT]) -> None:
         self.step = step

@@ -44,6 +44,7 @@ class Checkpointed(Step[Any, Any, Any]):
     """A step run as one DBOS step in durable runs: for custom steps that call models or have side effects."""
 
     record_kind = 'checkpoint'
+    _transparent = True
 
     def __init__(self, step: AnyStep) -> None:
         self.step = step
