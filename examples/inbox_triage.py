@@ -30,7 +30,7 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.usage import UsageLimits
 
 import podium
-from podium import Route, RouteDecision, Router, Step
+from podium import Route, RouteDecision, Router
 from podium.fallbacks import fallback, retry
 from podium.testing import ScriptedModel, latest_prompt
 
@@ -119,7 +119,9 @@ def _demo_support(messages: list[ModelMessage], info: AgentInfo) -> ModelRespons
     if not returns:
         return ModelResponse(parts=[ToolCallPart('search_help', {'input': latest_prompt(messages)})])
     articles = returns[-1]
-    assert isinstance(articles, list) and articles and isinstance(articles[0], Article)
+    assert isinstance(articles, list)
+    assert articles
+    assert isinstance(articles[0], Article)
     answer = {'route': 'support', 'action': 'reply', 'text': f'This should help: {articles[0].url}'}
     return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, answer)])
 
@@ -162,9 +164,7 @@ def build_workflow(model: Model | str | None = None) -> Router[str, Action]:
     extract = podium.agent(
         Agent(pick('invoice_extract'), output_type=Invoice, name='invoice_extract', instructions='Extract the invoice.')
     )
-    backup = podium.agent(
-        Agent(pick('invoice_extract_backup'), output_type=Invoice, name='invoice_extract_backup')
-    )
+    backup = podium.agent(Agent(pick('invoice_extract_backup'), output_type=Invoice, name='invoice_extract_backup'))
 
     @podium.step
     def approve(invoice: Invoice) -> Action:
