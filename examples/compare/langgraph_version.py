@@ -13,7 +13,7 @@ from langgraph.graph import END, START, StateGraph
 from .common import ANSWER_JSON, ESCALATE_JSON, Reply, Ticket, classify_json
 
 
-class State(TypedDict, total=False):
+class State(TypedDict):
     message: str
     ticket: Ticket
     reply: Reply
