@@ -5,27 +5,27 @@ step, so pyright and mypy reject a workflow whose types don't line up.
 """
 
 from ._core._errors import (
+    AllModelsFailed,
     BudgetExceeded,
+    CircuitOpen,
     ConfigurationError,
+    ContextTooLarge,
+    EmbeddingFailed,
+    FallbackError,
     LoopLimitReached,
     NoRoute,
     OutputNotAvailable,
     PodiumError,
+    PriceUnknown,
+    ProviderAuthError,
+    Refused,
     StepFailed,
     StepInputError,
     StepOutputError,
-    WorkflowError,
-    WorkflowTimeout,
-)
-from ._core._failures import (
-    AllModelsFailed,
-    CircuitOpen,
-    ContextTooLarge,
-    FallbackError,
-    ProviderAuthError,
-    Refused,
     StepTimeout,
     UnexpectedResponse,
+    WorkflowError,
+    WorkflowTimeout,
 )
 from ._core._flow import Flow, StepScope
 from ._core._function import FunctionStep, step
@@ -34,17 +34,9 @@ from ._core._records import Attempt, RunResult, StepRecord
 from ._core._step import Chain, Step
 from ._core._traits import StepInfo, StepKind
 from .agents import AgentStep, agent
+from .agents._pydantic_ai_internals import LeanPathUnavailable
 from .chains import LoopResult, branch, loop, map_each, parallel, with_input
-from .routers import (
-    EmbeddingFailed,
-    ModelRouter,
-    PriceUnknown,
-    Route,
-    RouteDecision,
-    Router,
-    RuleRouter,
-    SemanticRouter,
-)
+from .routers import ModelRouter, Route, RouteDecision, Router, RuleRouter, SemanticRouter
 from .tools import as_tool
 from .tracing import instrument, uninstrument
 
@@ -61,6 +53,7 @@ __all__ = (
     'FallbackError',
     'Flow',
     'FunctionStep',
+    'LeanPathUnavailable',
     'LoopLimitReached',
     'LoopResult',
     'ModelRouter',

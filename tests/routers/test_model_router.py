@@ -25,10 +25,10 @@ from podium.evals._routing_metrics import (
     quality_vs_strong,
     routing_accuracy,
 )
+from podium.routers import PriceUnknown
 from podium.routers._calibrate import CurvePoint
 from podium.routers._checks import Candidate, ConfidenceCheck, VerifierCheck, llm_judge
 from podium.routers._cost import ModelPrice, RunCost, run_cost
-from podium.routers._errors import PriceUnknown
 from podium.routers._hashing import HashingEmbeddingModel
 from podium.routers._model_router import ModelRouter
 from podium.routers._semantic import SemanticRouter

@@ -14,7 +14,7 @@ from pydantic_ai.usage import UsageLimits
 
 import podium
 from podium import BudgetExceeded, ConfigurationError, Router, Step
-from podium.routers._errors import EmbeddingFailed
+from podium.routers import EmbeddingFailed
 from podium.routers._hashing import HashingEmbeddingModel
 from podium.routers._semantic import SemanticRouter
 from podium.routers._vectors import EmbeddingCache

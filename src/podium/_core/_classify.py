@@ -33,17 +33,20 @@ from pydantic_ai.exceptions import (
     UserError,
 )
 
-from ._errors import BudgetExceeded, PodiumError, StepFailed, WorkflowError
-from ._failures import (
+from ._errors import (
     AllModelsFailed,
+    BudgetExceeded,
     CircuitOpen,
     ContextTooLarge,
     FallbackError,
     ModelCircuitOpenError,
     OutputRejected,
+    PodiumError,
     ProviderAuthError,
     Refused,
+    StepFailed,
     UnexpectedResponse,
+    WorkflowError,
 )
 from ._records import Attempt
 from ._redact import describe, redact

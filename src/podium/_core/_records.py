@@ -10,6 +10,8 @@ from pydantic_ai.usage import RunUsage
 from pydantic_core import to_jsonable_python
 from typing_extensions import TypeVar
 
+from ._errors import RecordNotFound
+
 __all__ = ('Attempt', 'JSONValue', 'RunResult', 'RunStatus', 'StepRecord', 'StepStatus', 'usage_summary')
 
 OutT_co = TypeVar('OutT_co', covariant=True)
@@ -147,11 +149,11 @@ class RunResult(Generic[OutT_co]):
         return tuple(f'{r.name}: {r.fallback_reason}' for r in self.steps if r.status == 'degraded')
 
     def record(self, name: str) -> StepRecord:
-        """The first record of the step called `name`; raises `KeyError` naming the steps there are."""
+        """The first record of the step called `name`; raises `RecordNotFound`, a `KeyError`, naming the steps."""
         for rec in self.steps:
             if rec.name == name:
                 return rec
-        raise KeyError(f'no step named {name!r} ran; steps: {", ".join(r.name for r in self.steps)}')
+        raise RecordNotFound(f'no step named {name!r} ran; steps: {", ".join(r.name for r in self.steps)}')
 
     def summary(self) -> dict[str, JSONValue]:
         """A stable, snapshot-friendly dict: no timestamps, ids or durations."""

@@ -28,6 +28,8 @@ from ._spans import silent_instrumentation
 __all__ = ('RequestTemplate', 'TemplateError', 'capture_template')
 
 
+# Control flow inside the lean path, caught where it is raised (the agent path is taken instead); it never leaves
+# podium, so it is not a `PodiumError` and does not live in `_core._errors`.
 class TemplateError(Exception):
     """The agent's first request could not be captured as a template; the agent path is taken instead."""
 
@@ -128,6 +130,7 @@ def _same_prompt(content: Prompt, prompt: Prompt) -> bool:
     return list(content) == list(prompt)
 
 
+# Control flow: stops the capturing run and is caught by `capture_template`; it never leaves podium.
 class _Recorded(Exception):
     """Stops the capturing run at its first model request."""
 

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from pydantic_core import to_jsonable_python
 
+from .._core._errors import LoadError
 from .._core._records import usage_summary
 from .._core._step import Step
 from ._input import parse_input
-from ._load import LoadError, load_object
+from ._load import load_object
 from ._parser import add_command, positive_int
 
 if TYPE_CHECKING:

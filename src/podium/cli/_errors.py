@@ -13,7 +13,7 @@ import traceback
 from .._core._errors import PodiumError, WorkflowError
 from .._core._redact import describe, redact
 
-__all__ = ('BELOW_THRESHOLD', 'EPILOG', 'FAILED', 'INTERRUPTED', 'USAGE', 'UsageError', 'fail')
+__all__ = ('BELOW_THRESHOLD', 'EPILOG', 'FAILED', 'INTERRUPTED', 'USAGE', 'fail')
 
 FAILED = 1
 """The workflow ran and failed: a step raised, a budget ran out, a step exited the process."""
@@ -36,10 +36,6 @@ exit codes:
 
 Errors print one line on stderr; add --debug to any command for the traceback.
 """
-
-
-class UsageError(PodiumError):
-    """Raised when a command cannot start with what it was given; the message names the argument and the fix."""
 
 
 def fail(exc: BaseException, *, debug: bool) -> int:

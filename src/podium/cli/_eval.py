@@ -13,6 +13,7 @@ import anyio
 from pydantic import ValidationError
 from rich.console import Console
 
+from .._core._errors import LoadError, PriceUnknown
 from .._core._redact import describe
 from .._core._step import AnyStep, Step
 from ..evals import (
@@ -29,9 +30,8 @@ from ..evals._cascade import CascadeEvaluation, evaluate_cascade
 from ..evals._render import render_curve
 from ..evals._run import DEFAULT_MAX_CONCURRENCY, RunOptions, run_cases
 from ..evals._tree import find_cascade
-from ..routers._errors import PriceUnknown
 from ._errors import BELOW_THRESHOLD
-from ._load import LoadError, load_object, load_step
+from ._load import load_object, load_step
 from ._output import PendingFile
 from ._parser import add_command, positive_int
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, PydanticSchemaGenerationError, TypeAdapter, ValidationError
 
+from .._core._errors import UsageError
 from .._core._step import AnyStep
-from ._errors import UsageError
 
 __all__ = ('parse_input',)
 

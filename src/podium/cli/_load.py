@@ -8,15 +8,11 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from .._core._errors import LoadError
 from .._core._redact import describe
 from .._core._step import Step
-from ._errors import UsageError
 
-__all__ = ('LoadError', 'load_object', 'load_step')
-
-
-class LoadError(UsageError):
-    """Raised when a `file.py:attr` or `module:attr` reference cannot be loaded; the message says why."""
+__all__ = ('load_object', 'load_step')
 
 
 def load_object(reference: str) -> object:

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from pydantic_core import to_jsonable_python
 
-from .._core._errors import WorkflowError
-from ._errors import EPILOG, UsageError, fail
+from .._core._errors import UsageError, WorkflowError
+from ._errors import EPILOG, fail
 from ._graph import to_mermaid
 from ._input import parse_input
 from ._load import load_step

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from types import TracebackType
 
-from ._errors import UsageError
+from .._core._errors import UsageError
 
 __all__ = ('PendingFile',)
 

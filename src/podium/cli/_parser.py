@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from ._errors import EPILOG, UsageError
+from .._core._errors import UsageError
+from ._errors import EPILOG
 
 __all__ = ('HelpFormatter', 'Parser', 'add_command', 'positive_int')
 

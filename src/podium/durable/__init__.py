@@ -8,8 +8,8 @@ try:
 except ImportError as _missing:
     raise ImportError("podium.durable needs DBOS: pip install 'podium[durable]'") from _missing
 
+from .._core._errors import DurableError, NotWaiting, ReplayMismatch, RunNotFound, StoreUnavailable
 from ._approval import Approval, Outcome, Review, approval
-from ._errors import DurableError, NotWaiting, ReplayMismatch, RunNotFound, StoreUnavailable
 from ._hook import checkpointed
 from ._runs import RunInfo, StepCheckpoint, approve, list_runs, reject, show_run
 from ._store import DEFAULT_DB

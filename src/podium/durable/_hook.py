@@ -27,12 +27,11 @@ from dbos import StepOptions
 from pydantic_ai.durable_exec.dbos import DBOSModel, StepConfig
 from pydantic_ai.models import Model, infer_model
 
-from .._core._errors import ConfigurationError
+from .._core._errors import ConfigurationError, ReplayMismatch
 from .._core._flow import StepScope, copy_usage
 from .._core._hooks import RunHook
 from .._core._step import AnyStep, Step
 from .._core._traits import StepInfo
-from ._errors import ReplayMismatch
 from ._replay import Checkpoint, active_run, checkpoint_step, current_position, enter
 
 __all__ = ('Checkpointed', 'DurableSteps', 'checkpointed')

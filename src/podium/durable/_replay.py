@@ -23,9 +23,9 @@ from pydantic import BaseModel
 from pydantic_ai.usage import RunUsage
 from pydantic_core import to_json, to_jsonable_python
 
+from .._core._errors import ReplayMismatch
 from .._core._records import JSONValue, StepRecord, usage_summary
 from .._core._redact import describe, redact
-from ._errors import ReplayMismatch
 
 __all__ = ('Checkpoint', 'Position', 'RunState', 'active_run', 'checkpoint_step', 'current_position', 'enter')
 

@@ -18,10 +18,10 @@ from typing import Any, Literal, TypeAlias
 from dbos import DBOSClient, StepInfo, WorkflowStatus
 from pydantic_ai.messages import ModelResponse
 
+from .._core._errors import NotWaiting, RunNotFound, StoreUnavailable
 from .._core._records import JSONValue
 from .._core._redact import describe
 from ._approval import WAITING_EVENT, topic_for
-from ._errors import NotWaiting, RunNotFound, StoreUnavailable
 from ._replay import PREFIX, plain
 from ._store import Store
 from ._workflow import SUMMARY_EVENT, WORKFLOW_NAME

@@ -13,8 +13,7 @@ import psycopg
 import sqlalchemy as sa
 from dbos import DBOS, DBOSClient, DBOSConfig
 
-from .._core._errors import ConfigurationError
-from ._errors import StoreUnavailable
+from .._core._errors import ConfigurationError, StoreUnavailable
 from ._logging import install_log_redaction
 
 __all__ = ('APP_VERSION', 'DB_ENV', 'DEFAULT_DB', 'Store')

@@ -13,10 +13,9 @@ from pydantic_ai.durable_exec.dbos import StepConfig
 from pydantic_ai.usage import UsageLimits
 from typing_extensions import TypeVar
 
-from .._core._errors import ConfigurationError
+from .._core._errors import ConfigurationError, ReplayMismatch, RunNotFound
 from .._core._records import RunResult
 from .._core._step import Step, ensure_named
-from ._errors import ReplayMismatch, RunNotFound
 from ._hook import DurableSteps
 from ._replay import PREFIX, RunState, enter
 from ._store import Store

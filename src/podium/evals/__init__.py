@@ -11,7 +11,8 @@ try:
 except ImportError as _missing:
     raise ImportError("podium.evals needs pydantic-evals: pip install 'podium[evals]'") from _missing
 
-from ._cases import CaseFile, CaseFileError, InvalidCase, WorkflowDataset, expect, load_cases
+from .._core._errors import CaseFileError
+from ._cases import CaseFile, InvalidCase, WorkflowDataset, expect, load_cases
 from ._compare import CaseChange, MetricChange, ReportDiff, compare_reports
 from ._evaluators import ExpectOutput, ExpectRoute, ExpectStep, OnOutput, OnStep, TraceChecks
 from ._render import render_diff, render_report

@@ -18,12 +18,13 @@ from pydantic_evals import Case, Dataset
 from pydantic_evals.evaluators import Evaluator, EvaluatorSpec
 from pydantic_evals.evaluators.common import DEFAULT_EVALUATORS
 
+from .._core._errors import CaseFileError
 from .._core._records import RunResult
 from .._core._step import AnyStep
 from ._evaluators import ExpectOutput, ExpectRoute, ExpectStep, OnOutput, OnStep, TraceChecks
 from ._tree import find_router, steps_by_name
 
-__all__ = ('CaseFile', 'CaseFileError', 'InvalidCase', 'WorkflowDataset', 'expect', 'load_cases')
+__all__ = ('CaseFile', 'InvalidCase', 'WorkflowDataset', 'expect', 'load_cases')
 
 WorkflowDataset = Dataset[Any, RunResult[Any], Any]
 """A pydantic-evals dataset whose task is a workflow run."""
@@ -36,10 +37,6 @@ PODIUM_EVALUATORS: tuple[type[Evaluator[Any, Any, Any]], ...] = (
     OnStep,
     TraceChecks,
 )
-
-
-class CaseFileError(ValueError):
-    """Raised when a case file cannot be read at all: missing, not YAML, or not a mapping with a `cases` list."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -214,11 +211,11 @@ class _RowReader:
 
     def case(self, name: str, data: object) -> Case[Any, RunResult[Any], Any]:
         if not isinstance(data, Mapping):
-            raise ValueError(f'a row must be a mapping with inputs and expectations, got {data!r}')
+            raise CaseFileError(f'a row must be a mapping with inputs and expectations, got {data!r}')
         try:
             row = _Row.model_validate(data)
         except ValidationError as exc:
-            raise ValueError(f'invalid row: {_explain(exc)}') from exc
+            raise CaseFileError(f'invalid row: {_explain(exc)}') from exc
         for step, expected in row.steps.items():
             self._check_step(step, expected)
         checks = self.checks.model_copy(update=row.checks.model_dump(exclude_unset=True) if row.checks else {})
@@ -243,21 +240,21 @@ class _RowReader:
         try:
             parsed = EvaluatorSpec.model_validate(spec)
         except ValidationError as exc:
-            raise ValueError(f'{spec!r} is not an evaluator spec: {_explain(exc)}') from exc
+            raise CaseFileError(f'{spec!r} is not an evaluator spec: {_explain(exc)}') from exc
         cls = self.registry.get(parsed.name)
         if cls is None:
-            raise ValueError(f'unknown evaluator {parsed.name!r}; known: {", ".join(sorted(self.registry))}')
+            raise CaseFileError(f'unknown evaluator {parsed.name!r}; known: {", ".join(sorted(self.registry))}')
         try:
             return cls(*parsed.args, **parsed.kwargs)
         except (TypeError, ValueError) as exc:
-            raise ValueError(f'cannot build evaluator {parsed.name!r}: {exc}') from exc
+            raise CaseFileError(f'cannot build evaluator {parsed.name!r}: {exc}') from exc
 
     def _route(self, route: str) -> str:
         if self.router is None:
-            raise ValueError(f'the row expects route {route!r}, but workflow {self.workflow.name!r} has no router')
+            raise CaseFileError(f'the row expects route {route!r}, but workflow {self.workflow.name!r} has no router')
         routes = self.router.describe().routes or ()
         if route not in routes:
-            raise ValueError(
+            raise CaseFileError(
                 f'route {route!r} is not a route of router {self.router.name!r}; '
                 f'its routes are {", ".join(sorted(routes))}'
             )
@@ -266,14 +263,14 @@ class _RowReader:
     def _check_step(self, step: str, expected: object) -> None:
         found = self.steps.get(step)
         if found is None:
-            raise ValueError(
+            raise CaseFileError(
                 f'no step named {step!r} in workflow {self.workflow.name!r}; its steps are {", ".join(self.steps)}'
             )
         cls = found.output_class
         if isinstance(expected, Mapping) and cls is not None and issubclass(cls, BaseModel):
             unknown = [repr(key) for key in cast('Mapping[str, object]', expected) if key not in cls.model_fields]
             if unknown:
-                raise ValueError(
+                raise CaseFileError(
                     f'step {step!r} outputs {cls.__name__}, which has no field {", ".join(unknown)}; '
                     f'its fields are {", ".join(cls.model_fields)}'
                 )
@@ -284,5 +281,5 @@ class _RowReader:
             try:
                 return cls.model_validate(inputs)
             except ValidationError as exc:
-                raise ValueError(f'inputs are not a valid {cls.__name__}: {_explain(exc)}') from exc
+                raise CaseFileError(f'inputs are not a valid {cls.__name__}: {_explain(exc)}') from exc
         return inputs

@@ -10,6 +10,8 @@ from typing import Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
+from .._core._errors import RecordNotFound
+
 __all__ = ('CaseResult', 'CaseStatus', 'Confusion', 'ModelUsage', 'StepRate', 'UsageReport', 'WorkflowReport')
 
 CaseStatus: TypeAlias = Literal['passed', 'failed', 'error']
@@ -168,8 +170,8 @@ class WorkflowReport(_Frozen):
         return {tag: passed[tag] / total for tag, total in sorted(totals.items())}
 
     def result(self, name: str) -> CaseResult:
-        """The result of the case called `name`; raises `KeyError` when there is none."""
+        """The result of the case called `name`; raises `RecordNotFound` (a `KeyError`) when there is none."""
         for result in self.results:
             if result.name == name:
                 return result
-        raise KeyError(f'no case named {name!r} in the report of {self.workflow!r}')
+        raise RecordNotFound(f'no case named {name!r} in the report of {self.workflow!r}')

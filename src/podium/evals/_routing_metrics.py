@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .._core._errors import ConfigurationError
 from .._core._records import StepRecord
 from ..routers._calibrate import CurvePoint, Trial, curve
 from ..routers._cost import Prices, Run, records_of, run_cost
@@ -58,7 +59,7 @@ def routing_accuracy(runs: Sequence[Run], labels: Sequence[str], *, router: str 
 def confusion_matrix(runs: Sequence[Run], labels: Sequence[str], *, router: str | None = None) -> Confusion:
     """Cases by labelled route (rows) and route taken (columns); a run whose router never ran is left out."""
     if len(runs) != len(labels):
-        raise ValueError(f'{len(runs)} runs but {len(labels)} labels; give one label per run')
+        raise ConfigurationError(f'{len(runs)} runs but {len(labels)} labels; give one label per run')
     pairs: list[tuple[str, str]] = []
     for run, label in zip(runs, labels, strict=True):
         record = _router_record(run, router)
@@ -99,7 +100,9 @@ def cost_vs_strong(runs: Sequence[Run], strong_runs: Sequence[Run], *, prices: P
 def quality_vs_strong(quality: Sequence[float | bool], strong_quality: Sequence[float | bool]) -> float | None:
     """Summed quality (a pass is 1) over the strong model's on the same cases; `None` when the strong model got none."""
     if len(quality) != len(strong_quality):
-        raise ValueError(f'{len(quality)} qualities but {len(strong_quality)} for the strong model; pair them by case')
+        raise ConfigurationError(
+            f'{len(quality)} qualities but {len(strong_quality)} for the strong model; pair them by case'
+        )
     strong = float(sum(strong_quality))
     return float(sum(quality)) / strong if strong else None
 
@@ -119,7 +122,7 @@ def cascade_trials(
     tiers = list(runs_by_tier)
     cases = {len(runs) for runs in runs_by_tier.values()} | {len(q) for q in quality_by_tier.values()}
     if set(quality_by_tier) != set(tiers) or len(cases) != 1:
-        raise ValueError('give runs and qualities for the same tiers, one per case each')
+        raise ConfigurationError('give runs and qualities for the same tiers, one per case each')
     return [
         Trial(
             tuple(

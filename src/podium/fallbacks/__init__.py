@@ -6,8 +6,8 @@ steps of the same types, so it composes with everything else.
 """
 
 from .._core._attempts import collect_attempts
-from .._core._classify import failure_reason, is_model_failure, is_outage, is_retryable
-from .._core._failures import (
+from .._core._classify import is_model_failure, is_outage, is_retryable
+from .._core._errors import (
     AllModelsFailed,
     CircuitOpen,
     ContextTooLarge,
@@ -15,6 +15,7 @@ from .._core._failures import (
     ModelCircuitOpenError,
     OutputRejected,
     ProviderAuthError,
+    RateLimitExhausted,
     Refused,
     StepTimeout,
     UnexpectedResponse,
@@ -28,7 +29,7 @@ from ._default import DefaultStep, default
 from ._fallback import FallbackOn, FallbackStep, fallback
 from ._hedge import HedgeStep, hedge
 from ._limit_store import InProcessLimitStore, LimitStore, PostgresLimitStore, SQLiteLimitStore
-from ._rate_limit import RateLimit, RateLimitExhausted
+from ._rate_limit import RateLimit
 from ._retry import RetryStep, retry
 from ._retrying_model import RetryingModel
 from ._sdk_retries import without_sdk_retries
@@ -73,7 +74,6 @@ __all__ = (
     'collect_attempts',
     'counts_against_provider',
     'default',
-    'failure_reason',
     'fallback',
     'hedge',
     'is_model_failure',

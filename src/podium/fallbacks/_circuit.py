@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing_extensions import TypeVar
 
-from .._core._failures import CircuitOpen
+from .._core._errors import CircuitOpen
 from .._core._flow import StepScope
 from .._core._step import Step
 from ._breaker import CircuitBreaker

@@ -13,8 +13,7 @@ from typing import TypeAlias
 from typing_extensions import TypeVar
 
 from .._core._classify import failure_reason, is_model_failure, matches
-from .._core._errors import ConfigurationError
-from .._core._failures import OutputRejected
+from .._core._errors import ConfigurationError, OutputRejected
 from .._core._flow import StepScope
 from .._core._records import Attempt
 from .._core._step import Step, callable_name, common_class, ensure_named

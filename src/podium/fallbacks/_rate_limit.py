@@ -1,10 +1,7 @@
 """`RateLimit`: requests and tokens per minute, per model or per provider, kept before each request is sent.
 
-Its error stands beside `ModelCircuitOpenError` (see `podium._core._failures`), for the same reason: Pydantic-AI's
-`FallbackModel` moves on from a `ModelAPIError`::
-
-    ModelUnavailableError (Pydantic-AI)
-    └── RateLimitExhausted (also a PodiumError)   no capacity before the request's deadline; nothing was sent
+Its error, `RateLimitExhausted`, stands beside `ModelCircuitOpenError` in `podium._core._errors`, for the same
+reason: Pydantic-AI's `FallbackModel` moves on from a `ModelAPIError`.
 """
 
 from __future__ import annotations
@@ -13,28 +10,17 @@ import json
 import math
 from dataclasses import dataclass
 
-from pydantic_ai.exceptions import ModelUnavailableError
-
 from .._core._classify import mark_exhausted
-from .._core._errors import ConfigurationError, PodiumError
+from .._core._errors import ConfigurationError, RateLimitExhausted
 from ._clock import SYSTEM_CLOCK, Clock
 from ._limit_store import InProcessLimitStore, LimitStore
 
-__all__ = ('RateLimit', 'RateLimitExhausted')
+__all__ = ('RateLimit',)
 
 _WINDOW = 60.0
 _SLICES = 60  # the window is counted in 1-second slices: a few dozen bytes of state, and at most 1 s of idle capacity
 _SLICE = _WINDOW / _SLICES
 _WAKE_MARGIN = 0.001  # sleep a hair past the slice boundary, so a timer that fires early does not find it closed
-
-
-class RateLimitExhausted(ModelUnavailableError, PodiumError):
-    """Raised by a `RetryingModel` whose `RateLimit` has no capacity before the request's deadline (or `max_wait`).
-
-    Nothing was sent. It is never retried (waiting longer is what the limit ruled out), and a `FallbackModel` or a
-    `fallback` step moves on to a model with capacity left. Raise the limit, lower the traffic, or give the request a
-    longer deadline.
-    """
 
 
 class RateLimit:

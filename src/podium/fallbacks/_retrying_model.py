@@ -19,8 +19,7 @@ from pydantic_ai.tools import RunContext
 
 from .._core._attempts import record_attempt
 from .._core._classify import is_retryable, mark_exhausted, status_code, unexpected_response
-from .._core._errors import ConfigurationError
-from .._core._failures import ModelCircuitOpenError
+from .._core._errors import ConfigurationError, ModelCircuitOpenError
 from .._core._records import Attempt
 from .._core._redact import describe
 from ._backoff import Backoff

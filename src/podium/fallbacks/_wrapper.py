@@ -16,7 +16,7 @@ from typing_extensions import TypeVar
 
 from .._core._attempts import collect_attempts, notable
 from .._core._classify import attempt_reason, give_up, root_cause, status_code
-from .._core._failures import FallbackError, StepTimeout
+from .._core._errors import FallbackError, StepTimeout
 from .._core._flow import Flow, StepScope
 from .._core._records import Attempt
 from .._core._step import AnyStep, Step, ensure_named

@@ -3,11 +3,11 @@
 Every router enforces an allow-list of routes in code and records why it went where it went.
 """
 
+from .._core._errors import EmbeddingFailed, PriceUnknown
 from ._base import Allow, Route
 from ._calibrate import Calibration, CalibrationStatus, CurvePoint, TierOutcome, Trial
 from ._checks import Candidate, ConfidenceCheck, OutputCheck, Verdict, VerifierCheck, llm_judge
 from ._cost import ModelPrice, Prices, RunCost, run_cost
-from ._errors import EmbeddingFailed, PriceUnknown
 from ._model_router import Escalation, ModelRouter
 from ._router import RouteDecision, Router
 from ._rule_router import RuleRouter

@@ -14,6 +14,7 @@ from pydantic_ai.agent import AbstractAgent
 from pydantic_ai.models import Model
 from typing_extensions import TypeVar
 
+from .._core._errors import InvalidScore, MissingOutputField
 from .._core._flow import Flow
 from .._core._step import Step
 from ..agents._agent_step import AgentStep
@@ -65,7 +66,9 @@ class ConfidenceCheck(OutputCheck[Any, OutT]):
         if callable(self.field):
             return _unit(self.field(output), self.name)
         if not hasattr(output, self.field):
-            raise TypeError(f'output {type(output).__qualname__} has no field {self.field!r} to read a confidence from')
+            raise MissingOutputField(
+                f'output {type(output).__qualname__} has no field {self.field!r} to read a confidence from'
+            )
         return _unit(getattr(output, self.field), self.name)
 
 
@@ -113,4 +116,4 @@ def llm_judge(
 def _unit(value: object, check: str) -> float:
     if isinstance(value, bool | int | float) and math.isfinite(value) and 0.0 <= value <= 1.0:
         return float(value)
-    raise ValueError(f'check {check!r} gave {value!r}; a score must be a number within [0, 1]')
+    raise InvalidScore(f'check {check!r} gave {value!r}; a score must be a number within [0, 1]')

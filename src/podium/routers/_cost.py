@@ -10,9 +10,8 @@ from typing import Any, TypeAlias
 import genai_prices
 from pydantic_ai.usage import RunUsage
 
-from .._core._errors import WorkflowError
+from .._core._errors import PriceUnknown, WorkflowError
 from .._core._records import RunResult, StepRecord
-from ._errors import PriceUnknown
 
 __all__ = ('ModelPrice', 'Prices', 'Run', 'RunCost', 'records_of', 'run_cost', 'usage_cost')
 

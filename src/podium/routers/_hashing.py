@@ -11,6 +11,8 @@ from pydantic_ai.embeddings import EmbeddingModel, EmbeddingResult, EmbeddingSet
 from pydantic_ai.embeddings.result import EmbedInputType
 from pydantic_ai.usage import RequestUsage
 
+from .._core._errors import ConfigurationError
+
 __all__ = ('HashingEmbeddingModel',)
 
 _WORD = re.compile(r"[a-z0-9']+")
@@ -36,7 +38,7 @@ class HashingEmbeddingModel(EmbeddingModel):
     ):
         super().__init__(settings=settings)
         if dimensions < 1:
-            raise ValueError(f'dimensions must be at least 1, got {dimensions}')
+            raise ConfigurationError(f'dimensions must be at least 1, got {dimensions}')
         self.dimensions = dimensions
         self._model_name = model_name
         self.calls: list[list[str]] = []

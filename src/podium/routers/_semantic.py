@@ -11,13 +11,12 @@ from pydantic_ai.embeddings import Embedder, EmbeddingModel
 from pydantic_ai.usage import RunUsage
 from typing_extensions import TypeVar
 
-from .._core._errors import ConfigurationError
+from .._core._errors import ConfigurationError, EmbeddingFailed
 from .._core._flow import Flow, StepScope
 from .._core._step import Step, ensure_named
 from .._core._traits import StepInfo
 from ..agents._prompt import render_prompt
 from ._base import Allow, Route, RouterBase
-from ._errors import EmbeddingFailed
 from ._semantic_fit import Scored, SemanticFit, evaluate, tune
 from ._split import holdout_split
 from ._vectors import EmbeddingCache, Vector, embed_texts, model_key, similarity

@@ -11,8 +11,8 @@ from typing import TypeAlias
 from pydantic_ai.embeddings import Embedder
 from pydantic_ai.usage import RunUsage
 
+from .._core._errors import EmbeddingFailed
 from .._core._redact import describe
-from ._errors import EmbeddingFailed
 
 __all__ = ('Embedded', 'EmbeddingCache', 'Vector', 'embed_texts', 'model_key', 'similarity')
 

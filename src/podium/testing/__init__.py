@@ -3,9 +3,10 @@
 The pytest plugin (registered by installing podium) adds the `podium_trace` and `fault_server` fixtures.
 """
 
+from .._core._errors import ScriptError
 from ..routers._hashing import HashingEmbeddingModel
 from ._fault_server import Behaviour, Fault, FaultServer, RecordedRequest, Reply, ToolCall
-from ._scripted import Answer, ScriptedModel, ScriptError, latest_prompt
+from ._scripted import Answer, ScriptedModel, latest_prompt
 from ._spans import TraceCapture, capture_trace, render_span_tree
 
 __all__ = (

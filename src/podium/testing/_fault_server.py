@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Literal, Self, TypeAlias, assert_never, cast
 
+from .._core._errors import FaultServerError
+
 if TYPE_CHECKING:
     from pydantic_ai.models.anthropic import AnthropicModel
     from pydantic_ai.models.openai import OpenAIChatModel
@@ -399,7 +401,7 @@ class FaultServer:
     def start(self) -> Self:
         """Bind an ephemeral port and start answering."""
         if self._httpd is not None:
-            raise RuntimeError('FaultServer is already running')
+            raise FaultServerError('FaultServer is already running')
         self._stopping = threading.Event()
         self._httpd = _HTTPServer(self._serve)
         self._thread = threading.Thread(
@@ -435,7 +437,7 @@ class FaultServer:
     def base_url(self) -> str:
         """The OpenAI base URL (ending in `/v1`) to give a client."""
         if self._httpd is None:
-            raise RuntimeError('FaultServer is not running')
+            raise FaultServerError('FaultServer is not running')
         return f'http://127.0.0.1:{self._httpd.server_port}/v1'
 
     @property

@@ -10,15 +10,13 @@ from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, Text
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_core import from_json, to_json, to_jsonable_python
 
-__all__ = ('Answer', 'ScriptError', 'ScriptedModel', 'latest_prompt')
+from .._core._errors import ScriptError
+
+__all__ = ('Answer', 'ScriptedModel', 'latest_prompt')
 
 Answer: TypeAlias = 'BaseModel | Mapping[str, object] | str | ModelResponse | Callable[[str], Answer]'
 """What a script answers: an output value (model or dict), raw text, a full `ModelResponse`, or a function of the
 prompt returning one of those."""
-
-
-class ScriptError(LookupError):
-    """Raised when a `ScriptedModel` gets a prompt its script has no answer for."""
 
 
 def latest_prompt(messages: Sequence[ModelMessage]) -> str:
