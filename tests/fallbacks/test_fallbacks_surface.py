@@ -59,7 +59,6 @@ def test_public_names():
         'collect_attempts',
         'counts_against_provider',
         'default',
-        'failure_reason',
         'fallback',
         'hedge',
         'is_model_failure',

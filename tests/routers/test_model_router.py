@@ -199,7 +199,7 @@ async def test_a_check_that_cannot_judge_escalates_and_degrades():
         'strong',
         'degraded',
         'check_failed',
-        "TypeError: output Answer has no field 'certainty' to read a confidence from",
+        "MissingOutputField: output Answer has no field 'certainty' to read a confidence from",
     )
 
 
