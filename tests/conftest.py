@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
 from functools import cache
 from pathlib import Path
 
@@ -51,3 +53,26 @@ def _imports_an_extra(path: Path) -> bool:
 @pytest.fixture
 def anyio_backend() -> str:
     return 'asyncio'
+
+
+ROOT = Path(__file__).parents[1]
+
+
+@pytest.fixture(scope='session')
+def postgres_server() -> str:
+    """A running Postgres (scripts/postgres.sh starts a throwaway one); never skipped when $CI is set."""
+    url = os.environ.get('PODIUM_POSTGRES_URL')
+    if not url:
+        try:
+            done = subprocess.run(
+                ['bash', str(ROOT / 'scripts' / 'postgres.sh')], capture_output=True, text=True, timeout=600
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            done = subprocess.CompletedProcess([], 1, '', str(exc))
+        if done.returncode != 0 or not done.stdout.strip():
+            message = f'cannot start Postgres with scripts/postgres.sh: {done.stderr.strip()[-2000:]}'
+            if os.environ.get('CI'):
+                pytest.fail(message)
+            pytest.skip(message)
+        url = done.stdout.strip().splitlines()[-1]
+    return url

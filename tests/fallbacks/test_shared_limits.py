@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
-import os
 import re
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -144,26 +142,6 @@ def test_a_shared_budget_is_one_bucket(tmp_path: Path, clock: VirtualClock):
 
 
 # Worker processes on SQLite and on Postgres.
-
-
-@pytest.fixture(scope='session')
-def postgres_server() -> str:
-    """A running Postgres (scripts/postgres.sh starts a throwaway one); never skipped when $CI is set."""
-    url = os.environ.get('PODIUM_POSTGRES_URL')
-    if not url:
-        try:
-            done = subprocess.run(
-                ['bash', str(ROOT / 'scripts' / 'postgres.sh')], capture_output=True, text=True, timeout=600
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            done = subprocess.CompletedProcess([], 1, '', str(exc))
-        if done.returncode != 0 or not done.stdout.strip():
-            message = f'cannot start Postgres with scripts/postgres.sh: {done.stderr.strip()[-2000:]}'
-            if os.environ.get('CI'):
-                pytest.fail(message)
-            pytest.skip(message)
-        url = done.stdout.strip().splitlines()[-1]
-    return url
 
 
 @pytest.fixture(params=['sqlite', 'postgres'])
