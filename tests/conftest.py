@@ -22,6 +22,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under `--core`, leave out the tests marked as needing an extra (those that reach it without importing it)."""
+    if not config.getoption('--core'):
+        return
+    kept = [item for item in items if item.get_closest_marker('needs_extras') is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
+
+
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     if not config.getoption('--core'):
         return None

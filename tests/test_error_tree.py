@@ -17,6 +17,8 @@ import pytest
 import podium
 from podium._core import _errors
 
+pytestmark = pytest.mark.needs_extras  # reaches an optional extra (evals, durable, psycopg, bench peers) at run time
+
 SRC = Path(podium.__file__).parent
 
 NOT_PODIUM_ERRORS = {

@@ -10,6 +10,8 @@ import importlib
 
 import pytest
 
+pytestmark = pytest.mark.needs_extras  # reaches an optional extra (evals, durable, psycopg, bench peers) at run time
+
 PUBLIC: dict[str, set[str]] = {
     'podium': {
         'AgentStep',

@@ -11,6 +11,8 @@ import pytest
 
 from podium.cli import main
 
+pytestmark = pytest.mark.needs_extras  # reaches an optional extra (evals, durable, psycopg, bench peers) at run time
+
 USAGE, FAILED = 2, 1
 
 

@@ -17,6 +17,8 @@ sys.path.insert(0, str(Path(__file__).parents[2] / 'examples'))
 
 from compare.common import EXPECTED
 
+pytestmark = pytest.mark.needs_extras  # reaches an optional extra (evals, durable, psycopg, bench peers) at run time
+
 VERSIONS = {
     'podium_version': 'podium',
     'pydantic_ai_version': 'pydantic_ai',

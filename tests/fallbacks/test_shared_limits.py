@@ -33,6 +33,8 @@ from podium.fallbacks import (
     collect_attempts,
 )
 
+pytestmark = pytest.mark.needs_extras  # reaches an optional extra (evals, durable, psycopg, bench peers) at run time
+
 ROOT = Path(__file__).parents[2]
 
 

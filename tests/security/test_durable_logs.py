@@ -13,8 +13,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 CANARY = 'CANARY'
 KEY = f'sk-proj-{CANARY}a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8'
+
+pytestmark = pytest.mark.needs_extras  # runs a durable workflow in a subprocess
 
 APP = f"""
 import logging
