@@ -195,8 +195,6 @@ class Flow(Generic[DepsT]):
         """The records of every step that has finished, in start order."""
         return tuple(s.record for s in self._state.slots if s.record is not None)
 
-    finished_records = records
-
     @property
     def degraded(self) -> bool:
         """Whether any step so far was degraded."""
@@ -276,11 +274,6 @@ class StepScope:
         self.status: StepStatus = 'ok'
         self.detail: dict[str, Scalar] = {}
         self._slot: _Slot | None = None
-
-    @property
-    def recorded(self) -> bool:
-        """Whether this step leaves a record (unnamed chains do not)."""
-        return self._slot is not None
 
     def degrade(self, reason: str) -> None:
         """Mark the step's output as produced by a fallback, and say why."""
