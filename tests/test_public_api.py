@@ -178,6 +178,7 @@ PUBLIC: dict[str, set[str]] = {
         'Refused',
         'RetryBudget',
         'RetryStep',
+        'RetryingEmbeddingModel',
         'RetryingModel',
         'SQLiteLimitStore',
         'StepTimeout',

@@ -294,6 +294,7 @@ async def test_with_an_escalation_a_failing_embedding_model_degrades_to_the_llm_
                 'escalated': True,
                 'escalated_to': 'llm_router',
             },
+            'attempts': [{'number': 1, 'model': 'broken', 'error': 'ConnectionError'}],
         }
     )
 

@@ -32,6 +32,7 @@ from pydantic_ai.exceptions import (
     UsageLimitExceeded,
     UserError,
 )
+from pydantic_ai.messages import ModelResponse
 
 from ._errors import (
     AllModelsFailed,
@@ -54,6 +55,7 @@ from ._redact import describe, redact
 __all__ = (
     'attempt_reason',
     'causes',
+    'empty_answer',
     'failure_reason',
     'give_up',
     'is_model_failure',
@@ -311,4 +313,27 @@ def unexpected_response(exc: Exception, model_name: str) -> UnexpectedResponse |
         model_name,
         f'model {model_name!r} sent a response its adapter could not read ({describe(exc)}); the next model or '
         'fallback answers instead',
+    )
+
+
+_EMPTY_ENVELOPES = frozenset({'anthropic'})
+"""Providers whose response lists every part of the answer, so an empty list is no answer at all."""
+
+
+def empty_answer(response: ModelResponse) -> UnexpectedResponse | None:
+    """An `UnexpectedResponse` for a 200 from Anthropic whose `content` list is empty, else `None`.
+
+    That list is the answer itself, as OpenAI's `choices` are: `"content": []` is an envelope around nothing, which
+    Pydantic-AI would otherwise read as an empty reply and silently re-prompt. OpenAI's `content: null` with no tool
+    calls is a model's empty reply and stays one (the agent re-prompts). An empty list that says why (`max_tokens`
+    ran out, a refusal) keeps its meaning too.
+    """
+    if response.parts or response.provider_name not in _EMPTY_ENVELOPES:
+        return None
+    if response.finish_reason in ('length', 'content_filter'):
+        return None
+    name = response.model_name or response.provider_name
+    return UnexpectedResponse(
+        name,
+        f'model {name!r} answered with an empty content list; the next model or fallback answers instead',
     )

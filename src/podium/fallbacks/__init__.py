@@ -31,6 +31,7 @@ from ._hedge import HedgeStep, hedge
 from ._limit_store import InProcessLimitStore, LimitStore, PostgresLimitStore, SQLiteLimitStore
 from ._rate_limit import RateLimit
 from ._retry import RetryStep, retry
+from ._retrying_embedding_model import RetryingEmbeddingModel
 from ._retrying_model import RetryingModel
 from ._sdk_retries import without_sdk_retries
 from ._timeout import TimeoutStep, timeout
@@ -63,6 +64,7 @@ __all__ = (
     'Refused',
     'RetryBudget',
     'RetryStep',
+    'RetryingEmbeddingModel',
     'RetryingModel',
     'SQLiteLimitStore',
     'StepTimeout',

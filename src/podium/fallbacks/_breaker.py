@@ -40,6 +40,7 @@ _PROVIDER_DOWN = frozenset(
         'connection',
         'auth',
         'provider_error',
+        'unexpected_response',
         'all_models_failed',
     }
 )
@@ -49,7 +50,8 @@ def counts_against_provider(exc: BaseException) -> bool:
     """Whether `exc` says the provider (or step) is unwell, rather than that this one request was at fault.
 
     A rejected request (400, context length), a refusal or invalid output means the provider answered, so it counts
-    as a success for the breaker.
+    as a success for the breaker. A response no adapter can read (an HTML error page, `"choices": []`) does not: a
+    provider that keeps sending them is as unwell as one that keeps sending 5xx.
     """
     return failure_reason(exc) in _PROVIDER_DOWN
 
@@ -154,14 +156,21 @@ class CircuitBreaker:
         A cancellation says nothing about the provider, so it only frees the trial slot. Only the first report of a
         permit counts.
         """
-        if permit.released:
-            return
-        permit.released = True
         outcome: _Outcome
         if exc is not None and (isinstance(exc, anyio.get_cancelled_exc_class()) or not isinstance(exc, Exception)):
             outcome = 'cancelled'
         else:
             outcome = 'success' if exc is None or not self.counts(exc) else 'failure'
+        self._settle(permit, outcome)
+
+    def give_back(self, permit: Permit) -> None:
+        """Return a permit whose call was never made (it found no rate-limit capacity): only frees its trial slot."""
+        self._settle(permit, 'cancelled')
+
+    def _settle(self, permit: Permit, outcome: _Outcome) -> None:
+        if permit.released:
+            return
+        permit.released = True
         if self.store is not None:
             if outcome != 'success' or permit.trial or self.failures:
                 self.store.update(self._key, lambda record: self._record_outcome(record, permit.trial, outcome))

@@ -5,11 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-import anyio
-from pydantic_ai.exceptions import ModelAPIError, ModelRequestTimeout
 from pydantic_ai.messages import ModelMessage, ModelRequestAttempt, ModelResponse
 from pydantic_ai.models import KnownModelName, Model, ModelRequestParameters, StreamedResponse
 from pydantic_ai.models.function import FunctionModel
@@ -17,31 +14,19 @@ from pydantic_ai.models.wrapper import WrapperModel
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.tools import RunContext
 
-from .._core._attempts import record_attempt
-from .._core._classify import is_retryable, mark_exhausted, status_code, unexpected_response
-from .._core._errors import ConfigurationError, ModelCircuitOpenError
-from .._core._records import Attempt
-from .._core._redact import describe
+from .._core._classify import empty_answer, is_retryable
 from ._backoff import Backoff
 from ._breaker import CircuitBreaker
 from ._budget import RetryBudget
 from ._clock import SYSTEM_CLOCK, Clock
-from ._policy import (
-    DEFAULT_ATTEMPTS,
-    DEFAULT_DEADLINE,
-    DEFAULT_RETRY_AFTER_CAP,
-    RetryLoop,
-    RetryPolicy,
-    outer_retry_owns_attempts,
-)
+from ._policy import DEFAULT_ATTEMPTS, DEFAULT_DEADLINE, DEFAULT_RETRY_AFTER_CAP
 from ._rate_limit import RateLimit
-from ._sdk_retries import sdk_retries_sent, settings_without_sdk_retries
+from ._request_retrier import RequestRetrier
+from ._sdk_retries import settings_without_sdk_retries
 
 __all__ = ('RetryingModel',)
 
 T = TypeVar('T')
-
-_SDK_TRY = "sent by the provider SDK's own retry loop, counted from its x-stainless-retry-count header"
 
 
 class RetryingModel(WrapperModel):
@@ -60,6 +45,7 @@ class RetryingModel(WrapperModel):
     Anything a model call raises that is neither a provider error nor podium's (an `IndexError` in an adapter reading
     `"choices": []`, a decode error on an HTML page) is raised as `UnexpectedResponse`, a `ModelAPIError`, so a
     `FallbackModel` moves on; errors raised by a `FunctionModel`'s function are the caller's own and pass unchanged.
+    So is an Anthropic message with `"content": []`, an envelope around no answer (see `empty_answer`).
 
     Each attempt is reported to the records of the podium step that made it (see `collect_attempts`) and, for the
     ones that failed before a response, on the response's `failed_attempts` as Pydantic-AI's `FallbackModel` does.
@@ -102,22 +88,26 @@ class RetryingModel(WrapperModel):
             clock: Where time and sleep come from; inject a `VirtualClock` in tests.
         """
         super().__init__(wrapped)
-        if attempt_timeout is not None and attempt_timeout <= 0:
-            raise ConfigurationError(f'RetryingModel attempt_timeout must be positive or None, got {attempt_timeout}')
-        self.policy = RetryPolicy(
+        self._requests = RequestRetrier(
+            self.model_name,
+            self.system,
             attempts=attempts,
-            backoff=backoff or Backoff(),
+            backoff=backoff,
             retry_after_cap=retry_after_cap,
+            attempt_timeout=attempt_timeout,
             deadline=deadline,
             retry_on=retry_on,
-            budget=budget if budget is not None else RetryBudget(clock=clock),
+            breaker=breaker,
+            budget=budget,
+            rate_limit=rate_limit,
             clock=clock,
+            # A `FunctionModel` runs the caller's own function: what it raises is theirs, not a provider's.
+            user_code=isinstance(_innermost(self.wrapped), FunctionModel),
         )
+        self.policy = self._requests.policy
         self.attempt_timeout = attempt_timeout
         self.breaker = breaker
         self.rate_limit = rate_limit
-        self._user_code = isinstance(_innermost(self.wrapped), FunctionModel)
-        """A `FunctionModel` runs the caller's own function: what it raises is theirs, not a provider's."""
 
     async def request(
         self,
@@ -161,97 +151,16 @@ class RetryingModel(WrapperModel):
                 self.rate_limit.record(self.model_name, response.usage.total_tokens)
 
     async def _retry(self, send: Callable[[], Awaitable[T]]) -> tuple[T, list[ModelRequestAttempt]]:
-        owned = outer_retry_owns_attempts()  # then the step's loop decides whether to try again, not this one
-        loop = RetryLoop(self.policy, attempts=1 if owned else None)
-        clock = self.policy.clock
-        failed: list[ModelRequestAttempt] = []
-        waited = 0.0
-        while True:
-            loop.tries += 1
-            started, started_at = clock.now(), datetime.now(tz=UTC)
-            try:
-                result = await self._attempt(send, loop)
-            except Exception as exc:
-                duration = clock.now() - started
-                for _ in range(sdk_retries_sent(exc)):  # a client that still retries: those reached the wire too
-                    self._report(loop.tries, exc, waited, 0.0, note=_SDK_TRY)
-                    waited = 0.0
-                self._report(loop.tries, exc, waited, duration)
-                failed.append(self._failed_attempt(exc, started_at, duration))
-                wait = loop.wait_before_retry(exc)
-                if wait is None:
-                    if not owned:
-                        mark_exhausted(exc)
-                    raise
-                await clock.sleep(wait)
-                waited = wait
-            else:
-                self._report(loop.tries, None, waited, clock.now() - started)
-                return result, failed
-
-    async def _attempt(self, send: Callable[[], Awaitable[T]], loop: RetryLoop) -> T:
-        """One attempt, behind the breaker and within the attempt timeout, the deadline and a trial's timeout."""
-        if self.rate_limit is not None:
-            await self.rate_limit.acquire(self.model_name, within=loop.remaining())
-        breaker = self.breaker
-        if breaker is None:
-            return await self._within(send, self._limit(loop, None))
-        permit = breaker.acquire()
-        if permit is None:
-            raise ModelCircuitOpenError(self.model_name, f'circuit breaker {breaker.name!r} is open; nothing sent')
-        try:
-            result = await self._within(send, self._limit(loop, permit.timeout))
-        except BaseException as exc:
-            breaker.release(permit, exc)
-            raise
-        breaker.release(permit, None)
-        return result
-
-    def _limit(self, loop: RetryLoop, trial_timeout: float | None) -> float | None:
-        limits = [t for t in (self.attempt_timeout, loop.remaining(), trial_timeout) if t is not None]
-        return min(limits, default=None)
-
-    async def _within(self, send: Callable[[], Awaitable[T]], limit: float | None) -> T:
-        try:
-            if limit is None:
-                return await send()
-            with anyio.move_on_after(limit):
-                return await send()
-        except Exception as exc:
-            typed = None if self._user_code else unexpected_response(exc, self.model_name)
-            if typed is None:
-                raise
-            raise typed from exc
-        raise ModelRequestTimeout(self.model_name, limit)
-
-    def _report(
-        self, number: int, exc: BaseException | None, waited: float, duration: float, *, note: str | None = None
-    ) -> None:
-        record_attempt(
-            Attempt(
-                number=number,
-                model=self.model_name,
-                error=None if exc is None else type(exc).__name__,
-                status_code=None if exc is None else status_code(exc),
-                waited_s=waited,
-                duration_s=duration,
-                retry_after_s=exc.retry_after if isinstance(exc, ModelAPIError) else None,
-                note=note,
-            )
-        )
-
-    def _failed_attempt(self, exc: Exception, started_at: datetime, duration: float) -> ModelRequestAttempt:
-        return ModelRequestAttempt(
-            model_name=self.model_name,
-            provider_name=self.system,
-            outcome='error',
-            error=describe(exc),
-            timestamp=started_at,
-            duration=timedelta(seconds=duration),
-        )
+        return await self._requests.run(send, check=_answered)
 
     def __repr__(self) -> str:
         return f'RetryingModel({self.wrapped!r}, attempts={self.policy.attempts})'
+
+
+def _answered(result: object) -> None:
+    """Raise when a response is an envelope around no answer at all (see `empty_answer`)."""
+    if isinstance(result, ModelResponse) and (typed := empty_answer(result)) is not None:
+        raise typed
 
 
 def _innermost(model: Model) -> Model:

@@ -11,12 +11,14 @@ from pydantic_ai.embeddings import Embedder, EmbeddingModel
 from pydantic_ai.usage import RunUsage
 from typing_extensions import TypeVar
 
+from .._core._attempts import collect_attempts
 from .._core._errors import ConfigurationError, EmbeddingFailed
 from .._core._flow import Flow, StepScope
 from .._core._step import Step, ensure_named
 from .._core._traits import StepInfo
 from ..agents._prompt import render_prompt
 from ._base import Allow, Route, RouterBase
+from ._semantic_embedder import SafeEmbedder
 from ._semantic_fit import Scored, SemanticFit, evaluate, tune
 from ._split import holdout_split
 from ._vectors import EmbeddingCache, Vector, embed_texts, model_key, similarity
@@ -89,6 +91,7 @@ class SemanticRouter(RouterBase[InT, OutT]):
         self.prompt = prompt
         self.cache = cache if cache is not None else EmbeddingCache()
         self._lock = anyio.Lock()
+        self._safe = SafeEmbedder()
 
     def describe(self) -> StepInfo:
         info = replace(super().describe(), escalates=True)
@@ -101,7 +104,13 @@ class SemanticRouter(RouterBase[InT, OutT]):
     async def _run(self, input: InT, scope: StepScope) -> OutT:
         flow = scope.flow
         try:
-            nearest, score = await self._nearest(self._text(input), flow, scope)
+            with collect_attempts() as attempts:
+                try:
+                    nearest, score = await self._nearest(self._text(input), flow, scope)
+                finally:
+                    # One clean request per text set is the norm; once any failed, the record shows every attempt.
+                    if any(attempt.error is not None for attempt in attempts):
+                        scope.attempts.extend(attempts)
         except EmbeddingFailed as exc:
             if self.escalate is None:
                 raise
@@ -151,7 +160,7 @@ class SemanticRouter(RouterBase[InT, OutT]):
                 f'{len(held)} to judge on at holdout={holdout}; give more cases'
             )
         vectors = await self._utterance_vectors(None)
-        embedded = await embed_texts(self.embedder, [text for text, _ in cases], step=self.name)
+        embedded = await embed_texts(self.embedder, [text for text, _ in cases], step=self.name, via=self._safe)
         labelled = dict(zip(cases, embedded.vectors, strict=True))
 
         def scored(split: list[tuple[str, str]]) -> list[Scored]:
@@ -176,7 +185,7 @@ class SemanticRouter(RouterBase[InT, OutT]):
 
     async def _nearest(self, text: str, flow: Flow, scope: StepScope) -> tuple[str, float]:
         vectors = await self._utterance_vectors(scope)
-        embedded = await embed_texts(self.embedder, [text], step=self.name)
+        embedded = await embed_texts(self.embedder, [text], step=self.name, via=self._safe)
         _count(scope, flow, embedded.usage, embedded.model)
         [vector] = embedded.vectors
         size = len(vectors[0][1])
@@ -197,7 +206,7 @@ class SemanticRouter(RouterBase[InT, OutT]):
                 text for texts in self.utterances.values() for text in texts if self.cache.get(key, text) is None
             ]
             if missing:
-                embedded = await embed_texts(self.embedder, missing, step=self.name)
+                embedded = await embed_texts(self.embedder, missing, step=self.name, via=self._safe)
                 for text, vector in zip(missing, embedded.vectors, strict=True):
                     self.cache.put(key, text, vector)
                 if scope is not None:

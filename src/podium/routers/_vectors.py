@@ -13,6 +13,7 @@ from pydantic_ai.usage import RunUsage
 
 from .._core._errors import EmbeddingFailed
 from .._core._redact import describe
+from ._semantic_embedder import SafeEmbedder
 
 __all__ = ('Embedded', 'EmbeddingCache', 'Vector', 'embed_texts', 'model_key', 'similarity')
 
@@ -56,15 +57,19 @@ def model_key(embedder: Embedder) -> str:
     return model if isinstance(model, str) else f'{model.system}:{model.model_name}'
 
 
-async def embed_texts(embedder: Embedder, texts: Sequence[str], *, step: str) -> Embedded:
+async def embed_texts(
+    embedder: Embedder, texts: Sequence[str], *, step: str, via: SafeEmbedder | None = None
+) -> Embedded:
     """Embed `texts` as queries (utterances are example queries too) and check the answer is usable.
+
+    `via` sends the call through podium's retry loop (see `SafeEmbedder`); without it, the embedder is called as is.
 
     Raises:
         EmbeddingFailed: when the call raises, or returns the wrong number of vectors or vectors of mixed sizes.
     """
     name = model_key(embedder)
     try:
-        result = await embedder.embed_query(texts)
+        result = await (embedder.embed_query(texts) if via is None else via.embed_query(embedder, texts))
     except Exception as exc:  # any provider or client error: the router decides whether it can go on without
         raise EmbeddingFailed(f'router {step!r}: embedding model {name!r} failed: {describe(exc)}', step=step) from exc
     if len(result.embeddings) != len(texts):
