@@ -39,6 +39,8 @@ from podium import ConfigurationError
 from podium.fallbacks import (
     Backoff,
     CircuitBreaker,
+    RateLimit,
+    RateLimitExhausted,
     RetryBudget,
     RetryingModel,
     VirtualClock,
@@ -289,3 +291,44 @@ def test_configuration_errors_name_the_argument():
         Backoff(base=2, cap=1)
     with pytest.raises(ConfigurationError, match='jitter'):
         Backoff(jitter='sometimes')  # type: ignore[arg-type]
+
+
+async def test_a_call_the_open_breaker_refuses_takes_no_rate_limit_slot(clock: VirtualClock):
+    breaker = CircuitBreaker(failure_threshold=1, reset_after=30, clock=clock)
+    limit = RateLimit(requests_per_minute=2, clock=clock)
+    primary = FaultyModel(default=server_error, name='primary')
+    model = FallbackModel(RetryingModel(primary, attempts=1, breaker=breaker, rate_limit=limit, clock=clock), 'test')
+    await ask(model)  # one slot taken, the breaker opens
+    assert breaker.state == 'open'
+    for _ in range(3):
+        with collect_attempts() as attempts:
+            await ask(model)
+        assert [a.error for a in attempts] == ['ModelCircuitOpenError']
+    clock.advance(30)  # half-open, within the same minute: the trial finds the slot the refused calls left
+    primary.default = 'recovered'
+    assert await ask(model) == 'recovered'
+    assert (primary.calls, limit.denied, clock.sleeps, breaker.state) == (2, 0, [], 'closed')
+
+
+async def test_a_trial_that_finds_no_rate_limit_capacity_frees_its_slot_without_counting(clock: VirtualClock):
+    breaker = CircuitBreaker(failure_threshold=1, reset_after=30, clock=clock)
+    limit = RateLimit(requests_per_minute=1, clock=clock)
+    primary = FaultyModel(default=server_error, name='primary')
+    retrying = RetryingModel(primary, attempts=1, deadline=5, breaker=breaker, rate_limit=limit, clock=clock)
+    with pytest.raises(ModelServerError):
+        await ask(retrying)
+    clock.advance(30)  # half-open, but the minute's one request is still counted
+    with pytest.raises(RateLimitExhausted):
+        await ask(retrying)
+    assert (breaker.state, breaker.opened, primary.calls) == ('half_open', 1, 1)
+    assert breaker.acquire() is not None  # the trial slot was given back
+
+
+@pytest.mark.parametrize('fault', ['html-page', 'empty-choices'])
+async def test_a_provider_answering_garbage_opens_the_breaker(fault_server: FaultServer, fault: str):
+    fault_server.default = Fault.html_page() if fault == 'html-page' else Fault.empty_choices()
+    breaker = CircuitBreaker(failure_threshold=3)
+    model = FallbackModel(RetryingModel(fault_server.openai_model(), breaker=breaker), 'test')
+    for _ in range(5):
+        await ask(model)
+    assert (fault_server.hits, breaker.state) == (3, 'open')

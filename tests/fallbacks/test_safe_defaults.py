@@ -131,6 +131,31 @@ async def test_an_unreadable_response_gets_the_default(provider: FaultServer, fa
     assert result.degraded_reasons == (f'default(ask): {_reason(fault)}',)
 
 
+async def test_an_empty_anthropic_content_list_reaches_the_backup_model(provider: FaultServer, healthy: FaultServer):
+    provider.default = Fault.empty_choices()  # a 200 with `"content": []`
+    model = FallbackModel(provider.anthropic_model(max_retries=2), healthy.openai_model('backup', max_retries=2))
+    result = await podium.agent(Agent(model, name='ask')).run('hi')
+    assert (result.output, result.status) == ('from backup', 'ok')
+    assert (provider.hits, healthy.hits) == (1, 1)  # not re-prompted
+    assert [a.error for a in result.steps[0].attempts] == ['UnexpectedResponse', None]
+
+
+async def test_an_empty_anthropic_content_list_reaches_the_fallback_step_and_the_default(
+    provider: FaultServer, healthy: FaultServer
+):
+    provider.default = Fault.empty_choices()
+    primary = podium.agent(Agent(provider.anthropic_model(), name='primary'))
+    backup = podium.agent(Agent(healthy.openai_model('backup'), name='backup'))
+    fell_back = await fallback(primary, backup).run('hi')
+    defaulted: RunResult[str] = await default(primary, 'sorry').run('hi')
+    assert (fell_back.output, fell_back.degraded_reasons) == (
+        'from backup',
+        ('fallback(primary, backup): unexpected_response',),
+    )
+    assert (defaulted.output, defaulted.degraded_reasons) == ('sorry', ('default(primary): unexpected_response',))
+    assert provider.hits == 2
+
+
 def _error(fault: str) -> str:
     return 'ModelAPIError' if fault == 'invalid-json' else 'UnexpectedResponse'  # pydantic-ai types a decode error
 

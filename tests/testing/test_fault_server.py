@@ -225,10 +225,10 @@ async def test_an_error_body_can_be_sent_as_given(server: FaultServer, model: Op
 
 async def test_unroutable_requests_are_answered_and_logged(server: FaultServer) -> None:
     async with httpx2.AsyncClient() as http:
-        missing = await http.post(f'{server.base_url}/embeddings', json={})
+        missing = await http.post(f'{server.base_url}/images/generations', json={})
         garbled = await http.post(f'{server.base_url}/chat/completions', content=b'{not json')
     assert missing.status_code == 404
-    assert missing.json()['error']['message'] == 'Invalid URL (POST /v1/embeddings)'
+    assert missing.json()['error']['message'] == 'Invalid URL (POST /v1/images/generations)'
     assert garbled.status_code == 400
     behaviours = [request.behaviour for request in server.requests]
     assert [behaviour.status for behaviour in behaviours if isinstance(behaviour, ErrorResponse)] == [404, 400]
@@ -511,3 +511,26 @@ def test_empty_choices_is_a_complete_envelope_around_nothing():
         anthropic = httpx2.post(f'{server.anthropic_base_url}/v1/messages', json={'model': 'm', 'messages': []}).json()
     assert (openai['object'], openai['choices']) == ('chat.completion', [])
     assert (anthropic['type'], anthropic['content']) == ('message', [])
+
+
+async def test_embeddings_answer_each_text_with_a_vector_that_shares_its_words(server: FaultServer):
+    model = server.openai_embedding_model()
+    result = await model.embed(['the app crashes', 'the app crashes again', 'refund'], input_type='query')
+    same, close, other = result.embeddings
+    assert len(same) == 64
+    assert sum(a * b for a, b in zip(same, close, strict=True)) > 0
+    assert sum(a * b for a, b in zip(same, other, strict=True)) == 0
+    async with AsyncOpenAI(base_url=server.base_url, api_key='test-key') as client:
+        floats = await client.embeddings.create(input='the app crashes', model='m', encoding_format='float')
+    assert floats.data[0].embedding == list(same)  # the SDK asks for base64 by default; both decode alike
+    assert [r.path for r in server.requests] == ['/v1/embeddings', '/v1/embeddings']
+
+
+async def test_embedding_faults_use_the_openai_error_shape(server: FaultServer):
+    server.push(Fault.rate_limit(retry_after=3), Fault.empty_choices())
+    model = server.openai_embedding_model()
+    with pytest.raises(ModelHTTPError) as caught:
+        await model.embed('hi', input_type='query')
+    assert (caught.value.status_code, caught.value.retry_after) == (429, 3)
+    with pytest.raises(ValueError, match='No embedding data'):  # the SDK reads `"data": []` as no answer
+        await model.embed('hi', input_type='query')

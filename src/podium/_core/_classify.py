@@ -39,6 +39,7 @@ from ._errors import (
     BudgetExceeded,
     CircuitOpen,
     ContextTooLarge,
+    EmbeddingFailed,
     FallbackError,
     ModelCircuitOpenError,
     OutputRejected,
@@ -96,6 +97,7 @@ _REASONS: tuple[tuple[type[BaseException], str], ...] = (
     (UnexpectedModelBehavior, 'invalid_output'),
     (OutputRejected, 'output_rejected'),
     (UnexpectedResponse, 'unexpected_response'),
+    (EmbeddingFailed, 'unexpected_response'),  # vectors no router can use: the provider answered garbage
     (ModelAPIError, 'provider_error'),
     (TimeoutError, 'timeout'),
 )
@@ -113,8 +115,14 @@ def root_cause(exc: BaseException) -> BaseException:
 
 
 def causes(exc: BaseException) -> list[BaseException]:
-    """The single failures in `exc`: a `FallbackError`'s causes, an exception group's members, or its root cause."""
+    """The single failures in `exc`: a `FallbackError`'s causes, an exception group's members, or its root cause.
+
+    An `EmbeddingFailed` raised for a failed embedding request stands for that request's failure (a 429 is a rate
+    limit, so `fallback` and `default` act on it as on a chat model's); one raised for unusable vectors is itself.
+    """
     root = root_cause(exc)
+    if isinstance(root, EmbeddingFailed) and root.__cause__ is not None:
+        return causes(root.__cause__)
     members: Sequence[BaseException] = ()
     if isinstance(root, FallbackError):
         members = root.causes

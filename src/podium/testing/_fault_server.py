@@ -1,4 +1,4 @@
-"""A scriptable provider server (OpenAI chat completions, Anthropic messages) for real clients and real failures.
+"""A scriptable provider server (OpenAI chat completions and embeddings, Anthropic messages) for real clients.
 
 Behaviours say what happens (a reply, an error status, a stall, a body no client can read); each protocol renders
 them in its own wire shape, chosen by the request's path; replies stream when the request asks (Pydantic-AI streams
@@ -7,8 +7,11 @@ every Anthropic request). Faults that break a stream midway are scripted for Ope
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import json
+import re
 import socket
 import struct
 import threading
@@ -23,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self, TypeAlias, assert_never, c
 from .._core._errors import FaultServerError
 
 if TYPE_CHECKING:
+    from pydantic_ai.embeddings.openai import OpenAIEmbeddingModel
     from pydantic_ai.models.anthropic import AnthropicModel
     from pydantic_ai.models.openai import OpenAIChatModel
     from pydantic_ai.profiles import ModelProfileSpec
@@ -55,7 +59,14 @@ FinishReason: TypeAlias = Literal['stop', 'length', 'tool_calls', 'content_filte
 Protocol: TypeAlias = Literal['openai', 'anthropic']
 MalformedKind: TypeAlias = Literal['empty_choices', 'html', 'null', 'invalid_json']
 
-_PATHS: dict[str, Protocol] = {'/v1/chat/completions': 'openai', '/v1/messages': 'anthropic'}
+_PATHS: dict[str, Protocol] = {
+    '/v1/chat/completions': 'openai',
+    '/v1/embeddings': 'openai',
+    '/v1/messages': 'anthropic',
+}
+_EMBEDDINGS_PATH = '/v1/embeddings'
+_EMBEDDING_SIZE = 64
+_WORD = re.compile(r"[a-z0-9']+")
 _STOP_REASONS: dict[FinishReason, str] = {
     'stop': 'end_turn',
     'length': 'max_tokens',
@@ -81,7 +92,11 @@ class ToolCall:
 
 @dataclass(frozen=True)
 class Reply:
-    """A 200 chat completion, sent as JSON or as an SSE stream as the request asks."""
+    """A 200 chat completion, sent as JSON or as an SSE stream as the request asks.
+
+    To an embeddings request, any `Reply` answers with one vector per input text: its words hashed into 64
+    dimensions, so texts that share words are similar and others are not.
+    """
 
     content: str | None = None
     tool_calls: tuple[ToolCall, ...] = ()
@@ -165,7 +180,8 @@ class StreamError:
 class Malformed:
     """A 200 whose body no client can read as an answer, as gateways, caches and half-deployed providers send.
 
-    `empty_choices`: a well-formed completion with `"choices": []` (Anthropic: `"content": []`); `html`: an HTML
+    `empty_choices`: a well-formed completion with `"choices": []` (Anthropic: `"content": []`, embeddings:
+    `"data": []`); `html`: an HTML
     error page served as `text/html` with status 200; `null`: the JSON body `null`; `invalid_json`: a body
     declared as JSON, delivered in full, that does not parse.
     """
@@ -381,7 +397,7 @@ class RecordedRequest:
 
 
 class FaultServer:
-    """OpenAI chat-completions and Anthropic messages endpoints on 127.0.0.1 that answer as scripted, faults included.
+    """OpenAI chat-completions and embeddings and Anthropic messages endpoints on 127.0.0.1, answering as scripted.
 
     Each request takes the next queued behaviour (positional arguments start the queue); when the queue is empty
     it gets `default`, which may be a function of the request body for per-prompt scripting. The server runs on
@@ -523,6 +539,23 @@ class FaultServer:
         )
         return AnthropicModel(model_name, provider=AnthropicProvider(anthropic_client=client))
 
+    def openai_embedding_model(
+        self, model_name: str = 'text-embedding-3-small', *, timeout: float | None = None, max_retries: int = 0
+    ) -> OpenAIEmbeddingModel:
+        """A pydantic-ai OpenAI embedding model pointed at this server; as `openai_model`, for `/v1/embeddings`."""
+        # Imported here because the `openai` extra is optional for the rest of the package.
+        from openai import AsyncOpenAI, not_given
+        from pydantic_ai.embeddings.openai import OpenAIEmbeddingModel
+        from pydantic_ai.providers.openai import OpenAIProvider
+
+        client = AsyncOpenAI(
+            base_url=self.base_url,
+            api_key='test-key',
+            max_retries=max_retries,
+            timeout=not_given if timeout is None else timeout,
+        )
+        return OpenAIEmbeddingModel(model_name, provider=OpenAIProvider(openai_client=client))
+
     def _serve(self, handler: _Handler) -> None:
         received_at = time.monotonic()
         stopping = self._stopping
@@ -565,6 +598,7 @@ class _Exchange:
         self._stopping = stopping
         self._model: str = model if isinstance(model, str) else 'gpt-4o'
         self._anthropic = record.protocol == 'anthropic'
+        self._embeddings = record.path.partition('?')[0] == _EMBEDDINGS_PATH
         self._include_usage = _as_object(body.get('stream_options')).get('include_usage') is True
         self._completion_id = f'chatcmpl-{uuid.uuid4().hex[:24]}'
         self._created = int(time.time())
@@ -572,7 +606,9 @@ class _Exchange:
     def send(self, behaviour: Behaviour) -> None:
         match behaviour:
             case Reply():
-                if self._record.stream and self._anthropic:
+                if self._embeddings:
+                    self._send_json(200, self._embedding_list())
+                elif self._record.stream and self._anthropic:
                     self._stream_message(behaviour)
                 elif self._record.stream:
                     self._stream_reply(behaviour)
@@ -609,6 +645,8 @@ class _Exchange:
         match kind:
             case 'empty_choices' if self._anthropic and self._record.stream:
                 self._stream_message(Reply())
+            case 'empty_choices' if self._embeddings:
+                self._send_json(200, {**self._embedding_list(), 'data': []})
             case 'empty_choices':
                 payload = self._completion(Reply.text(''))
                 payload['content' if self._anthropic else 'choices'] = []
@@ -621,6 +659,27 @@ class _Exchange:
                 self._send_bytes(200, 'application/json', b'{"id": "resp", "choices": [}')
             case _:
                 assert_never(kind)
+
+    def _embedding_list(self) -> dict[str, JSON]:
+        """An OpenAI embeddings response for the request's `input`, in the `encoding_format` it asked for."""
+        body = _as_object(self._record.body)
+        given: JSON = body.get('input')
+        texts: list[JSON] = (
+            [given] if isinstance(given, str) else cast('list[JSON]', given) if isinstance(given, list) else []
+        )
+        as_base64 = body.get('encoding_format') == 'base64'
+        data: list[JSON] = []
+        for index, text in enumerate(texts):
+            vector = _embed(text if isinstance(text, str) else json.dumps(text))
+            encoded = base64.b64encode(struct.pack(f'<{len(vector)}f', *vector)).decode() if as_base64 else vector
+            data.append({'object': 'embedding', 'index': index, 'embedding': encoded})
+        tokens = sum(len(str(text).split()) for text in texts)
+        return {
+            'object': 'list',
+            'data': data,
+            'model': self._model,
+            'usage': {'prompt_tokens': tokens, 'total_tokens': tokens},
+        }
 
     def _stream_message(self, reply: Reply) -> None:
         """The reply as Anthropic's Messages event stream: a start, one block per text or tool call, a stop."""
@@ -825,6 +884,14 @@ def _input(call: ToolCall) -> JSON:
     """A tool call's arguments as Anthropic's `input` object; arguments that are not a JSON object send `{}`."""
     parsed = _parse_json(call.arguments.encode())
     return _as_object(parsed)
+
+
+def _embed(text: str) -> list[float]:
+    """Words hashed into buckets: texts that share words point the same way, others are orthogonal or near it."""
+    vector = [0.0] * _EMBEDDING_SIZE
+    for word in _WORD.findall(text.lower()):
+        vector[int.from_bytes(hashlib.sha256(word.encode()).digest()[:4], 'big') % _EMBEDDING_SIZE] += 1.0
+    return vector
 
 
 def _finish_reason(reply: Reply) -> FinishReason:
