@@ -13,7 +13,9 @@ from typing import Annotated, Any, Literal, TypeAlias
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic_ai.messages import AgentStreamEvent
 
+from ._classify import status_code
 from ._records import RunResult, StepRecord
+from ._redact import describe
 from ._traits import StepKind
 
 __all__ = (
@@ -31,6 +33,7 @@ __all__ = (
     'StepFinished',
     'StepReplayed',
     'StepStarted',
+    'attempt_failed',
     'run_event_adapter',
 )
 
@@ -181,6 +184,19 @@ RunEvent: TypeAlias = Annotated[
     Field(discriminator='type'),
 ]
 """Every event a run sends, told apart by `type`."""
+
+
+def attempt_failed(path: EventPath, number: int, error: BaseException, retry_in_s: float | None) -> AttemptFailed:
+    """The event for try `number` failing with `error`; `retry_in_s` is `None` when no retry follows."""
+    return AttemptFailed(
+        path=path,
+        attempt=number,
+        error=type(error).__name__,
+        message=describe(error),
+        status_code=status_code(error),
+        retry_in_s=retry_in_s,
+    )
+
 
 run_event_adapter: TypeAdapter[RunEvent] = TypeAdapter(RunEvent)
 """Validates and serialises events: `run_event_adapter.validate_json(line)` reads one back."""

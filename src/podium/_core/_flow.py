@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
@@ -16,6 +16,7 @@ from typing_extensions import TypeVar
 
 from ._classify import typed_failure
 from ._errors import BudgetExceeded, OutputNotAvailable, StepFailed, WorkflowError, WorkflowTimeout
+from ._events import FallbackTaken, RouteDecided, StepReplayed
 from ._hooks import RunHook
 from ._records import Attempt, Scalar, StepRecord, StepStatus
 from ._redact import describe, redact
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from ._events import EventPath, RunEvent
     from ._step import Step
 
-__all__ = ('Flow', 'StepScope', 'copy_usage', 'current_flow')
+__all__ = ('Flow', 'StepScope', 'copy_usage', 'current_flow', 'emit_here')
 
 DepsT = TypeVar('DepsT', covariant=True, default=Any)
 T = TypeVar('T')
@@ -36,6 +37,17 @@ _iterations: ContextVar[tuple[object, ...]] = ContextVar('podium_loop_iterations
 """Tokens of the loop iterations this code runs inside, innermost last: how a loop finds the records it may drop."""
 
 _UNSET: Any = object()
+
+
+def emit_here(build: Callable[[EventPath], RunEvent]) -> None:
+    """Send the event `build(path)` to the listeners of the run this code runs in, if it streams.
+
+    For code below a step that has no scope at hand (a model wrapper's retry loop); `build` runs only when some
+    hook listens, so the event costs nothing otherwise.
+    """
+    flow = _current_flow.get()
+    if flow is not None and flow.streaming:
+        flow.emit(build(_event_path.get()))
 
 
 def current_flow() -> Flow[Any] | None:
@@ -307,6 +319,23 @@ class StepScope:
         self.status = 'degraded'
         self.fallback_reason = reason
 
+    def falling_back(self, reason: str, *, to: str | None = None) -> None:
+        """Announce that the step gives up on its way and takes another (`to`, when it has a name)."""
+        if self.flow.streaming:
+            self.flow.emit(FallbackTaken(path=self.tree_path, reason=reason, to=to))
+
+    def choose(self, route: str) -> None:
+        """Record the route a router or branch chose (after its `confidence` and `reason`), and announce it."""
+        self.route = route
+        if self.flow.streaming:
+            reason = None if self.reason is None else redact(self.reason)
+            escalated = self.detail.get('escalated') is True
+            self.flow.emit(
+                RouteDecided(
+                    path=self.tree_path, route=route, confidence=self.confidence, reason=reason, escalated=escalated
+                )
+            )
+
     def open(self) -> None:
         """Take the step's place in the records and tell the run's hooks it started."""
         self._start = time.perf_counter()
@@ -372,6 +401,8 @@ class StepScope:
 
     def adopt(self, record: StepRecord) -> None:
         """Take what `record` says the step did (a replayed step's checkpoint), as if `_run` had said it."""
+        if self.flow.streaming:
+            self.flow.emit(StepReplayed(path=self.tree_path, step=self.name))
         self.status = 'degraded' if record.status == 'degraded' else self.status
         self.route = record.route
         self.confidence = record.confidence
