@@ -162,9 +162,7 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
             WorkflowError: when no output can be produced; it carries the records of every step that ran.
         """
         if on_event is not None:
-            stream = RunStream[Any](
-                self, input, deps=deps, usage_limits=usage_limits, timeout=timeout, hooks=hooks, buffer=DEFAULT_BUFFER
-            )
+            stream = self.stream(input, deps=deps, usage_limits=usage_limits, timeout=timeout, hooks=hooks)
             return await run_with_callback(stream, on_event)
         if timeout is not None and not timeout > 0:
             raise ConfigurationError(f'timeout must be positive (seconds), got {timeout!r}')
@@ -298,9 +296,12 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
         The arguments are `run`'s; `buffer` is how many unread events the run may get ahead of the consumer before
         it waits (see `DEFAULT_BUFFER`). Leaving the block early cancels the run.
         """
-        return RunStream[Any](
-            self, input, deps=deps, usage_limits=usage_limits, timeout=timeout, hooks=hooks, buffer=buffer
-        )
+        run = cast(Callable[..., Awaitable[RunResult[Any]]], self.run)
+
+        def runner(listeners: tuple[RunHook, ...]) -> Awaitable[RunResult[Any]]:
+            return run(input, deps=deps, usage_limits=usage_limits, timeout=timeout, hooks=(*hooks, *listeners))
+
+        return RunStream[Any](self.name, runner, buffer=buffer)
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}({self.name!r})'

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import inspect
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic
 
 import anyio
 from anyio.abc import TaskGroup
-from pydantic_ai.usage import UsageLimits
 from typing_extensions import TypeVar
 
 from ._errors import ConfigurationError, OutputNotAvailable, RunCancelled, WorkflowError
@@ -117,24 +116,15 @@ class RunStream(Generic[OutT]):
     """
 
     def __init__(
-        self,
-        step: AnyStep,
-        input: Any,
-        *,
-        deps: Any,
-        usage_limits: UsageLimits | None,
-        timeout: float | None,
-        hooks: Sequence[RunHook],
-        buffer: int,
+        self, name: str, runner: Callable[[tuple[RunHook, ...]], Awaitable[RunResult[OutT]]], *, buffer: int
     ) -> None:
+        """`runner` runs the workflow `name` with the hooks it is given (this stream's listener among them)."""
         if buffer < 1:
             raise ConfigurationError(f'buffer must be at least 1 event, got {buffer!r}')
-        self._step = step
-        self._input = input
-        self._options: dict[str, Any] = {'deps': deps, 'usage_limits': usage_limits, 'timeout': timeout}
+        self._name = name
+        self._runner = runner
         self._buffer = _Buffer(buffer)
         self._listener = _Listener(self._buffer)
-        self._hooks = (*hooks, self._listener)
         self._group: TaskGroup | None = None
         self._result: RunResult[OutT] | None = None
         self._error: BaseException | None = None
@@ -159,9 +149,8 @@ class RunStream(Generic[OutT]):
         return await self._group.__aexit__(exc_type, exc, tb)
 
     async def _execute(self) -> None:
-        run: Callable[..., Awaitable[RunResult[OutT]]] = self._step.run
         try:
-            self._result = await run(self._input, hooks=self._hooks, **self._options)
+            self._result = await self._runner((self._listener,))
         except anyio.get_cancelled_exc_class():
             self._error = self._cancelled()
             raise
@@ -175,7 +164,7 @@ class RunStream(Generic[OutT]):
             self._buffer.close()
 
     def _cancelled(self) -> RunCancelled:
-        error = RunCancelled(f'the run of {self._step.name!r} was cancelled before it produced its output')
+        error = RunCancelled(f'the run of {self._name!r} was cancelled before it produced its output')
         flow = self._listener.flow
         if flow is not None:
             error.records = flow.records
