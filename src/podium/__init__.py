@@ -19,6 +19,7 @@ from ._core._errors import (
     PriceUnknown,
     ProviderAuthError,
     Refused,
+    RunCancelled,
     StepFailed,
     StepInputError,
     StepOutputError,
@@ -27,11 +28,13 @@ from ._core._errors import (
     WorkflowError,
     WorkflowTimeout,
 )
+from ._core._events import RunEvent
 from ._core._flow import Flow, StepScope
 from ._core._function import FunctionStep, step
 from ._core._hooks import RunHook
 from ._core._records import Attempt, RunResult, StepRecord
 from ._core._step import Chain, Step
+from ._core._stream import RunStream
 from ._core._traits import StepInfo, StepKind
 from .agents import AgentStep, agent
 from .agents._pydantic_ai_internals import LeanPathUnavailable
@@ -67,8 +70,11 @@ __all__ = (
     'RouteDecision',
     'Router',
     'RuleRouter',
+    'RunCancelled',
+    'RunEvent',
     'RunHook',
     'RunResult',
+    'RunStream',
     'SemanticRouter',
     'Step',
     'StepFailed',

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import pkgutil
 import subprocess
 import sys
 import zlib
@@ -11,22 +12,15 @@ from pathlib import Path
 
 import pytest
 
+import podium
+
 pytest.importorskip('mkdocs', reason="the site needs the docs extra: pip install -e '.[docs]'")
 pytest.importorskip('mkdocstrings_handlers.python', reason="the site needs the docs extra: pip install -e '.[docs]'")
 
 ROOT = Path(__file__).parents[2]
 PUBLIC_PACKAGES = (
     'podium',
-    'podium.agents',
-    'podium.chains',
-    'podium.cli',
-    'podium.durable',
-    'podium.evals',
-    'podium.fallbacks',
-    'podium.routers',
-    'podium.testing',
-    'podium.tools',
-    'podium.tracing',
+    *sorted(f'podium.{m.name}' for m in pkgutil.iter_modules(podium.__path__) if not m.name.startswith('_')),
 )
 
 

@@ -2,6 +2,7 @@
 
     python _app.py run WORKFLOW RUN_ID      start a durable run and print its output as JSON
     python _app.py resume WORKFLOW RUN_ID   resume a run (after a kill) and print its output
+    python _app.py stream WORKFLOW RUN_ID   run or resume a run, printing `type path` per event, then its output
     python _app.py enqueue N                queue N runs of `chain` for the workers
     python _app.py worker ID CONCURRENCY    serve the `chain` queue
 
@@ -136,6 +137,11 @@ async def main(argv: list[str]) -> None:
     elif command == 'resume':
         result = await DURABLE[argv[1]].result(argv[2])
         print(dump(result.output), flush=True)
+    elif command == 'stream':
+        async with DURABLE[argv[1]].stream('refund 42 EUR please', run_id=argv[2]) as events:
+            async for event in events:
+                print(event.type, '/'.join(event.path), flush=True)
+        print(dump(events.result.output), flush=True)
     elif command == 'enqueue':
         for i in range(int(argv[1])):
             await DURABLE['chain'].enqueue(f'ticket {i}', run_id=f'q{i:03d}')

@@ -34,6 +34,21 @@ def test_sigkill_during_step_2_resumes_without_recalling_step_1(backend: str, re
     assert {step: n for (run, step), n in calls.items() if run == 'clean'} == {'s1': 1, 's2': 1, 's3': 1, 's4': 1}
 
 
+def test_a_streamed_resume_says_which_steps_came_from_their_checkpoints(sqlite_app: App) -> None:
+    crash_at(sqlite_app, 's3', 'crashed')
+
+    resumed = sqlite_app.run('stream', 'chain', 'crashed')
+    assert resumed.returncode == 0, resumed.stderr
+    lines = resumed.stdout.splitlines()
+    replayed = [line.split()[1].rsplit('/', 1)[-1] for line in lines if line.startswith('step_replayed ')]
+    assert replayed == ['s1', 's2']
+    started = [line.split()[1].rsplit('/', 1)[-1] for line in lines if line.startswith('step_started ')]
+    assert started[-2:] == ['s3', 's4']
+    assert lines[-2].startswith('run_finished')
+    calls = sqlite_app.calls()
+    assert {step: n for (run, step), n in calls.items() if run == 'crashed'} == {'s1': 1, 's2': 1, 's3': 2, 's4': 1}
+
+
 def test_a_resumed_run_replays_loop_iterations_and_the_fallback_it_took(sqlite_app: App) -> None:
     proc = sqlite_app.spawn('run', 'retrying', 'fell', APP_HANG_AT='s4')
     wait_for(sqlite_app.hang_marker().exists, what='the fallback step in flight')

@@ -29,6 +29,7 @@ an error must also be a builtin (or a Pydantic-AI error, so `FallbackModel` move
         ├── NoRoute                            a router or branch had nowhere to send the input
         ├── LoopLimitReached                   a loop stopped without meeting its condition (opt-in)
         ├── WorkflowTimeout (TimeoutError)     the run's deadline passed
+        ├── RunCancelled                       the run was stopped from outside (a stream's consumer left)
         ├── EmbeddingFailed                    the embedding model failed or answered with unusable vectors
         ├── ReplayMismatch                     a resumed run no longer matches the workflow that recorded it
         └── FallbackError                      a wrapper ran out of ways to produce its step's output
@@ -91,6 +92,7 @@ __all__ = (
     'RecordNotFound',
     'Refused',
     'ReplayMismatch',
+    'RunCancelled',
     'RunNotFound',
     'ScriptError',
     'StepFailed',
@@ -250,6 +252,10 @@ class LoopLimitReached(WorkflowError):
 
 class WorkflowTimeout(WorkflowError, TimeoutError):
     """Raised when a run passes the `timeout` given to `Step.run`."""
+
+
+class RunCancelled(WorkflowError):
+    """Raised by `RunStream.result` when the stream was left before the run ended, which cancels the run."""
 
 
 class EmbeddingFailed(WorkflowError):

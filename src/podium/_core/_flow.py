@@ -3,35 +3,51 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Generic, Literal
 
+import anyio
 from pydantic_ai.exceptions import UsageLimitExceeded
 from pydantic_ai.usage import RunUsage, UsageLimits
 from typing_extensions import TypeVar
 
 from ._classify import typed_failure
 from ._errors import BudgetExceeded, OutputNotAvailable, StepFailed, WorkflowError, WorkflowTimeout
+from ._events import FallbackTaken, RouteDecided, StepReplayed
 from ._hooks import RunHook
 from ._records import Attempt, Scalar, StepRecord, StepStatus
 from ._redact import describe, redact
 
 if TYPE_CHECKING:
+    from ._events import EventPath, RunEvent
     from ._step import Step
 
-__all__ = ('Flow', 'StepScope', 'copy_usage', 'current_flow')
+__all__ = ('Flow', 'StepScope', 'copy_usage', 'current_flow', 'emit_here')
 
 DepsT = TypeVar('DepsT', covariant=True, default=Any)
 T = TypeVar('T')
 
 _current_flow: ContextVar[Flow[Any] | None] = ContextVar('podium_current_flow', default=None)
+_event_path: ContextVar[tuple[str, ...]] = ContextVar('podium_event_path', default=())
+"""Names of the steps open in this context, outermost first: the `path` of the events they send."""
 _iterations: ContextVar[tuple[object, ...]] = ContextVar('podium_loop_iterations', default=())
 """Tokens of the loop iterations this code runs inside, innermost last: how a loop finds the records it may drop."""
 
 _UNSET: Any = object()
+
+
+def emit_here(build: Callable[[EventPath], RunEvent]) -> None:
+    """Send the event `build(path)` to the listeners of the run this code runs in, if it streams.
+
+    For code below a step that has no scope at hand (a model wrapper's retry loop); `build` runs only when some
+    hook listens, so the event costs nothing otherwise.
+    """
+    flow = _current_flow.get()
+    if flow is not None and flow.streaming:
+        flow.emit(build(_event_path.get()))
 
 
 def current_flow() -> Flow[Any] | None:
@@ -62,6 +78,7 @@ class _RunState:
     slots: list[_Slot] = field(default_factory=list[_Slot])
     next_seq: int = 0
     outputs: dict[int, object] = field(default_factory=dict[int, object])
+    cancelled: bool = False
 
 
 @dataclass(kw_only=True, eq=False)
@@ -94,6 +111,24 @@ class Flow(Generic[DepsT]):
 
     def __post_init__(self) -> None:
         self._around = tuple(h for h in self.hooks if h.wraps_steps)
+        self._listeners = tuple(h for h in self.hooks if h.listens)
+
+    @property
+    def streaming(self) -> bool:
+        """Whether any hook of the run listens to events: steps build events only then."""
+        return bool(self._listeners)
+
+    def mark_cancelled(self) -> None:
+        """Say the run is being cancelled from outside (a stream's consumer left).
+
+        The steps the cancellation interrupts are then recorded `cancelled` rather than `failed`.
+        """
+        self._state.cancelled = True
+
+    def emit(self, event: RunEvent) -> None:
+        """Hand `event` to every hook of the run that listens."""
+        for hook in self._listeners:
+            hook.on_event(event)
 
     def child(self, *, usage: RunUsage) -> Flow[DepsT]:
         """A flow that shares this one's records, outputs and deps but counts usage into `usage` (used by tools)."""
@@ -237,6 +272,7 @@ class StepScope:
     """
 
     __slots__ = (
+        '_path_token',
         '_slot',
         '_start',
         '_token',
@@ -254,6 +290,7 @@ class StepScope:
         'route',
         'status',
         'step',
+        'tree_path',
         'usage',
     )
 
@@ -274,11 +311,30 @@ class StepScope:
         self.status: StepStatus = 'ok'
         self.detail: dict[str, Scalar] = {}
         self._slot: _Slot | None = None
+        self.tree_path: EventPath = ()
+        """Where the step sits in the run's tree, for its events; set only while the run streams."""
 
     def degrade(self, reason: str) -> None:
         """Mark the step's output as produced by a fallback, and say why."""
         self.status = 'degraded'
         self.fallback_reason = reason
+
+    def falling_back(self, reason: str, *, to: str | None = None) -> None:
+        """Announce that the step gives up on its way and takes another (`to`, when it has a name)."""
+        if self.flow.streaming:
+            self.flow.emit(FallbackTaken(path=self.tree_path, reason=reason, to=to))
+
+    def choose(self, route: str) -> None:
+        """Record the route a router or branch chose (after its `confidence` and `reason`), and announce it."""
+        self.route = route
+        if self.flow.streaming:
+            reason = None if self.reason is None else redact(self.reason)
+            escalated = self.detail.get('escalated') is True
+            self.flow.emit(
+                RouteDecided(
+                    path=self.tree_path, route=route, confidence=self.confidence, reason=reason, escalated=escalated
+                )
+            )
 
     def open(self) -> None:
         """Take the step's place in the records and tell the run's hooks it started."""
@@ -287,16 +343,32 @@ class StepScope:
         slot = self._slot = _Slot(state.next_seq, _iterations.get())
         state.next_seq += 1
         state.slots.append(slot)
+        if self.flow.streaming:
+            self.tree_path = (*_event_path.get(), self.name)
+            self._path_token = _event_path.set(self.tree_path)
         for hook in self.flow.hooks:
             hook.step_started(self)
         self._token = _current_flow.set(self.flow)
 
+    @property
+    def streaming(self) -> bool:
+        """Whether the run has a listener, so events are worth building."""
+        return self.flow.streaming
+
+    def emit(self, event: RunEvent) -> None:
+        """Send `event` to the run's listeners; build it only when `streaming` is true."""
+        self.flow.emit(event)
+
     def close(self, exc: BaseException | None) -> WorkflowError | None:
         """Complete the record and tell the hooks; return the error to raise instead of `exc`, if any."""
         _current_flow.reset(self._token)
+        if self.tree_path:
+            _event_path.reset(self._path_token)
         error: WorkflowError | None = None
         if exc is not None:
-            self.status = 'failed'
+            state = self.flow._state  # pyright: ignore[reportPrivateUsage]  # the scope is the flow's own helper
+            cancelled = state.cancelled and isinstance(exc, anyio.get_cancelled_exc_class())
+            self.status = 'cancelled' if cancelled else 'failed'
             self.output = None
             if isinstance(exc, Exception):
                 error = self._as_workflow_error(exc)
@@ -312,7 +384,7 @@ class StepScope:
         return StepRecord(
             name=self.name,
             kind=self.kind,
-            status='failed' if exc is not None else self.status,
+            status=self.status if exc is None or self.status == 'cancelled' else 'failed',
             output=None if exc is not None else self.output,
             route=self.route,
             confidence=self.confidence,
@@ -329,6 +401,8 @@ class StepScope:
 
     def adopt(self, record: StepRecord) -> None:
         """Take what `record` says the step did (a replayed step's checkpoint), as if `_run` had said it."""
+        if self.flow.streaming:
+            self.flow.emit(StepReplayed(path=self.tree_path, step=self.name))
         self.status = 'degraded' if record.status == 'degraded' else self.status
         self.route = record.route
         self.confidence = record.confidence

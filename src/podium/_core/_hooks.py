@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._events import RunEvent
     from ._flow import Flow, StepScope
     from ._records import StepRecord
     from ._step import AnyStep
@@ -29,6 +30,8 @@ class RunHook:
 
     wraps_steps: bool = False
     """Set to `True` when `around_step` is overridden, so runs without such a hook skip the extra call per step."""
+    listens: bool = False
+    """Set to `True` when `on_event` is overridden: steps build events only when some hook of the run listens."""
 
     def run_started(self, flow: Flow[Any]) -> None:
         """A run is about to invoke its workflow."""
@@ -41,6 +44,9 @@ class RunHook:
 
     def step_finished(self, scope: StepScope, record: StepRecord, error: BaseException | None) -> None:
         """A step's record is complete; `error` is what the step raised, if anything."""
+
+    def on_event(self, event: RunEvent) -> None:
+        """A step said what happened (a step started or finished, a route, an attempt, a delta, ...)."""
 
     async def around_step(self, step: AnyStep, input: Any, scope: StepScope, proceed: Proceed) -> Any:
         """Run the step by awaiting `proceed()`, or return its output without running it (a replay)."""

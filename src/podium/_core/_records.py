@@ -17,7 +17,7 @@ __all__ = ('Attempt', 'JSONValue', 'RunResult', 'RunStatus', 'StepRecord', 'Step
 OutT_co = TypeVar('OutT_co', covariant=True)
 
 JSONValue: TypeAlias = 'str | int | float | bool | list[JSONValue] | dict[str, JSONValue] | None'
-StepStatus: TypeAlias = Literal['ok', 'degraded', 'failed']
+StepStatus: TypeAlias = Literal['ok', 'degraded', 'failed', 'cancelled']
 RunStatus: TypeAlias = Literal['ok', 'degraded']
 Scalar: TypeAlias = str | int | float | bool
 
@@ -53,7 +53,8 @@ class StepRecord:
     kind: str
     """What sort of step: `agent`, `function`, `router`, `branch`, `loop`, `tool`, ..."""
     status: StepStatus
-    """`ok`, `degraded` (a fallback produced the output) or `failed`."""
+    """`ok`, `degraded` (a fallback produced the output), `failed`, or `cancelled` (the run was stopped while the
+    step ran, e.g. a stream's consumer left)."""
     output: object = None
     """The step's typed output; `None` when it failed."""
     route: str | None = None

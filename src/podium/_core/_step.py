@@ -20,6 +20,7 @@ from ._errors import ConfigurationError, StepInputError, WorkflowError, Workflow
 from ._flow import Flow, StepScope
 from ._hooks import RunHook, default_hooks
 from ._records import RunResult
+from ._stream import DEFAULT_BUFFER, EventCallback, RunStream, run_with_callback
 from ._traits import StepInfo
 
 __all__ = ('AnyStep', 'Chain', 'DepsT', 'InT', 'OutT', 'Step')
@@ -121,6 +122,7 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
         usage_limits: UsageLimits | None = None,
         timeout: float | None = None,
         hooks: Sequence[RunHook] = (),
+        on_event: EventCallback | None = None,
     ) -> RunResult[O]: ...
     @overload
     async def run(
@@ -131,6 +133,7 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
         usage_limits: UsageLimits | None = None,
         timeout: float | None = None,
         hooks: Sequence[RunHook] = (),
+        on_event: EventCallback | None = None,
     ) -> RunResult[O]: ...
     async def run(
         self,
@@ -140,6 +143,7 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
         usage_limits: UsageLimits | None = None,
         timeout: float | None = None,
         hooks: Sequence[RunHook] = (),
+        on_event: EventCallback | None = None,
     ) -> RunResult[Any]:
         """Run this step as a workflow.
 
@@ -151,10 +155,15 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
             timeout: Seconds after which the run stops with `WorkflowTimeout`, also when a step never yields: the
                 deadline is checked before every step, and sync function steps then run in a worker thread.
             hooks: Run hooks for this run, after those `podium.instrument()` installed.
+            on_event: A sync or async function called with every event of the run as it happens (the events
+                `stream` yields), for code that does not iterate.
 
         Raises:
             WorkflowError: when no output can be produced; it carries the records of every step that ran.
         """
+        if on_event is not None:
+            stream = self.stream(input, deps=deps, usage_limits=usage_limits, timeout=timeout, hooks=hooks)
+            return await run_with_callback(stream, on_event)
         if timeout is not None and not timeout > 0:
             raise ConfigurationError(f'timeout must be positive (seconds), got {timeout!r}')
         start = time.perf_counter()
@@ -210,6 +219,7 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
         usage_limits: UsageLimits | None = None,
         timeout: float | None = None,
         hooks: Sequence[RunHook] = (),
+        on_event: EventCallback | None = None,
     ) -> RunResult[O]: ...
     @overload
     def run_sync(
@@ -220,6 +230,7 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
         usage_limits: UsageLimits | None = None,
         timeout: float | None = None,
         hooks: Sequence[RunHook] = (),
+        on_event: EventCallback | None = None,
     ) -> RunResult[O]: ...
     def run_sync(
         self,
@@ -229,14 +240,68 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
         usage_limits: UsageLimits | None = None,
         timeout: float | None = None,
         hooks: Sequence[RunHook] = (),
+        on_event: EventCallback | None = None,
     ) -> RunResult[Any]:
         """`run` for scripts: starts an event loop, so never call it from async code."""
 
         async def main() -> RunResult[Any]:
             run = cast(Callable[..., Awaitable[RunResult[Any]]], self.run)
-            return await run(input, deps=deps, usage_limits=usage_limits, timeout=timeout, hooks=hooks)
+            return await run(
+                input, deps=deps, usage_limits=usage_limits, timeout=timeout, hooks=hooks, on_event=on_event
+            )
 
         return anyio.run(main)
+
+    @overload
+    def stream(
+        self: Step[I, O, None],
+        input: I,
+        *,
+        deps: None = None,
+        usage_limits: UsageLimits | None = None,
+        timeout: float | None = None,
+        hooks: Sequence[RunHook] = (),
+        buffer: int = DEFAULT_BUFFER,
+    ) -> RunStream[O]: ...
+    @overload
+    def stream(
+        self: Step[I, O, D],
+        input: I,
+        *,
+        deps: D,
+        usage_limits: UsageLimits | None = None,
+        timeout: float | None = None,
+        hooks: Sequence[RunHook] = (),
+        buffer: int = DEFAULT_BUFFER,
+    ) -> RunStream[O]: ...
+    def stream(
+        self,
+        input: Any,
+        *,
+        deps: Any = None,
+        usage_limits: UsageLimits | None = None,
+        timeout: float | None = None,
+        hooks: Sequence[RunHook] = (),
+        buffer: int = DEFAULT_BUFFER,
+    ) -> RunStream[Any]:
+        """Run this step as a workflow and see its events as they happen.
+
+        ::
+
+            async with workflow.stream(request) as events:
+                async for event in events:
+                    print(event.type, event.path)
+            result = events.result
+
+        The arguments are `run`'s; `buffer` is how many unread events the run may get ahead of the consumer before
+        it waits (see `DEFAULT_BUFFER`). Leaving the block early cancels the run.
+        """
+        run = cast(Callable[..., Awaitable[RunResult[Any]]], self.run)
+
+        def runner(listeners: tuple[RunHook, ...]) -> Awaitable[RunResult[Any]]:
+            return run(input, deps=deps, usage_limits=usage_limits, timeout=timeout, hooks=(*hooks, *listeners))
+
+        return RunStream[Any](self.name, runner, buffer=buffer)
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}({self.name!r})'

@@ -72,10 +72,10 @@ class Branch(Step[InT, OutT, Any]):
                     step=self.name,
                 )
             chosen = self.default
-            scope.route = 'default'
+            scope.choose('default')
             scope.detail['key'] = _label(key)
         else:
-            scope.route = self.labels[key]
+            scope.choose(self.labels[key])
         return await chosen.invoke(input, scope.flow)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import uuid
 import weakref
 from typing import Any, Generic, cast
 
@@ -14,8 +15,10 @@ from pydantic_ai.usage import UsageLimits
 from typing_extensions import TypeVar
 
 from .._core._errors import ConfigurationError, ReplayMismatch, RunNotFound
+from .._core._hooks import RunHook
 from .._core._records import RunResult
 from .._core._step import Step, ensure_named
+from .._core._stream import DEFAULT_BUFFER, RunStream
 from ._hook import DurableSteps
 from ._replay import PREFIX, RunState, enter
 from ._store import Store
@@ -73,6 +76,8 @@ class DurableWorkflow(DBOSConfiguredInstance, Generic[InT, OutT]):
         self.concurrency = concurrency
         self._client: DBOSClient | None = None
         self._hook = DurableSteps(workflow, step_config=step_config or StepConfig())
+        self._listeners: dict[str, tuple[RunHook, ...]] = {}
+        """The listeners of runs streamed from this process, by run id (hooks cannot travel as DBOS arguments)."""
         try:
             super().__init__(self.name)
         except Exception as exc:  # DBOS raises a bare Exception for a name it already has
@@ -101,6 +106,30 @@ class DurableWorkflow(DBOSConfiguredInstance, Generic[InT, OutT]):
             assert run_id is not None
             return await self.result(run_id)
         return _durable_result(await handle.get_result(), handle.get_workflow_id())
+
+    def stream(
+        self,
+        input: InT,
+        *,
+        run_id: str | None = None,
+        usage_limits: UsageLimits | None = None,
+        buffer: int = DEFAULT_BUFFER,
+    ) -> RunStream[OutT]:
+        """Run the workflow durably in this process and see its events as they happen, as `Step.stream` does.
+
+        A step a resumed run takes from its checkpoint sends `StepReplayed` instead of running. The stream's
+        `result` is a `DurableResult`.
+        """
+        chosen = run_id if run_id is not None else str(uuid.uuid4())
+
+        async def runner(listeners: tuple[RunHook, ...]) -> RunResult[OutT]:
+            self._listeners[chosen] = listeners
+            try:
+                return await self.run(input, run_id=chosen, usage_limits=usage_limits)
+            finally:
+                del self._listeners[chosen]
+
+        return RunStream[OutT](self.name, runner, buffer=buffer)
 
     def run_sync(
         self, input: InT, *, run_id: str | None = None, usage_limits: UsageLimits | None = None
@@ -190,7 +219,8 @@ class DurableWorkflow(DBOSConfiguredInstance, Generic[InT, OutT]):
         state = RunState(run_id)
         with enter(None, run=state):
             run = cast(Any, self.workflow.run)  # the deps were given to `durable()`, untyped
-            result: RunResult[OutT] = await run(input, deps=self.deps, usage_limits=usage_limits, hooks=(self._hook,))
+            hooks = (self._hook, *self._listeners.get(run_id, ()))
+            result: RunResult[OutT] = await run(input, deps=self.deps, usage_limits=usage_limits, hooks=hooks)
         try:
             await DBOS.set_event_async(SUMMARY_EVENT, result.summary())
         except DBOSUnexpectedStepError as exc:

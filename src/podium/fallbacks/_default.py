@@ -55,6 +55,7 @@ class DefaultStep(StepWrapper[InT, OutT]):
         scope.attempts.extend(tried.attempts)
         if not self.degrades_on(tried.error):
             fail([tried.error], step=self.name, attempts=tried.attempts)
+        scope.falling_back(failure_reason(tried.error), to='default')
         output = self.produce(input)
         cls = self.output_class
         if cls is not None and not isinstance(output, cls):

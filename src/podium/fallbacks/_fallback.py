@@ -104,6 +104,8 @@ class FallbackStep(Step[InT, OutT]):
         failures: list[BaseException] = []
         attempts: list[Attempt] = []
         for number, step in enumerate(self.steps, 1):
+            if failures:
+                scope.falling_back(failure_reason(failures[-1]), to=step.name)
             tried = await try_step(step, input, flow, number=number)
             attempts.extend(tried.attempts)
             if tried.error is not None:

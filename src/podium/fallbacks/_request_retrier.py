@@ -18,6 +18,8 @@ from pydantic_ai.messages import ModelRequestAttempt
 from .._core._attempts import record_attempt
 from .._core._classify import is_retryable, mark_exhausted, status_code, unexpected_response
 from .._core._errors import ConfigurationError, ModelCircuitOpenError
+from .._core._events import attempt_failed
+from .._core._flow import emit_here
 from .._core._records import Attempt
 from .._core._redact import describe
 from ._backoff import Backoff
@@ -110,6 +112,8 @@ class RequestRetrier:
                 self._report(loop.tries, exc, waited, duration)
                 failed.append(self._failed_attempt(exc, started_at, duration))
                 wait = loop.wait_before_retry(exc)
+                failure, tries = exc, loop.tries
+                emit_here(lambda path: attempt_failed(path, tries, failure, wait))  # noqa: B023  # called at once
                 if wait is None:
                     if not owned:
                         mark_exhausted(exc)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing_extensions import TypeVar
 
 from .._core._classify import failure_reason, is_retryable, root_cause
+from .._core._events import attempt_failed
 from .._core._flow import StepScope
 from .._core._records import Attempt
 from .._core._step import Step
@@ -58,6 +59,8 @@ class RetryStep(StepWrapper[InT, OutT]):
                 return tried.output
             failures.append(tried.error)
             wait = loop.wait_before_retry(root_cause(tried.error))
+            if scope.streaming:
+                scope.emit(attempt_failed(scope.tree_path, loop.tries, tried.error, wait))
             if wait is None:
                 scope.attempts.extend(attempts)
                 scope.detail['stop_reason'] = loop.stop_reason or 'attempts'

@@ -87,11 +87,12 @@ class RouterBase(Step[InT, OutT, Any]):
             if route is not None:
                 scope.detail.setdefault('requested_route', route)
             route = self.fallback
+            scope.falling_back(reason, to=route)
             if reason == 'no_match':
                 scope.fallback_reason = reason  # nothing matched: the fallback is the intended path, not a degradation
             else:
                 scope.degrade(reason)
         assert route is not None
-        scope.route = route
+        scope.choose(route)
         scope.output = output = await self.steps[route].invoke(input, flow)
         return output

@@ -128,7 +128,7 @@ class ModelRouter(RouterBase[InT, OutT]):
         scope.detail.update(escalated=escalations > 0, escalations=escalations)
         if self.accept is not None:
             scope.detail['threshold'] = self.threshold
-        scope.route = tier
+        scope.choose(tier)
         scope.output = output
         return output
 

@@ -1,0 +1,202 @@
+"""What a run says while it happens: typed events, one pydantic discriminated union that serialises to JSON.
+
+Events reach whoever listens through the run's hooks (`RunHook.on_event`), so a step never knows whether anyone
+streams: the dispatch point emits `StepStarted`/`StepFinished` for every step, and steps emit what only they know
+(a route, a failed attempt, a fallback, an agent's deltas) through `StepScope.emit`, which does nothing unless the
+run has a listener. What happens inside an agent reuses Pydantic-AI's own `AgentStreamEvent` types.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, TypeAlias
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic_ai.messages import AgentStreamEvent
+
+from ._classify import status_code
+from ._records import RunResult, StepRecord
+from ._redact import describe
+from ._traits import StepKind
+
+__all__ = (
+    'AgentEvent',
+    'AttemptFailed',
+    'EventPath',
+    'FallbackTaken',
+    'OutputDelta',
+    'OutputDiscarded',
+    'RouteDecided',
+    'RunEvent',
+    'RunFailed',
+    'RunFinished',
+    'RunStarted',
+    'StepFinished',
+    'StepReplayed',
+    'StepStarted',
+    'attempt_failed',
+    'run_event_adapter',
+)
+
+EventPath: TypeAlias = tuple[str, ...]
+"""Names of the steps from the workflow down to the one an event is about (unnamed chains add no name)."""
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    path: EventPath = ()
+    """Where in the step tree the event happened; empty for the run itself."""
+
+
+class RunStarted(_Event):
+    """The run began."""
+
+    type: Literal['run_started'] = 'run_started'
+    workflow: str
+    """Name of the step that was run."""
+    input: Any = None
+    """The run's input."""
+
+
+class StepStarted(_Event):
+    """A step began (steps that leave no record, such as unnamed chains, send none)."""
+
+    type: Literal['step_started'] = 'step_started'
+    step: str
+    """The step's name (also the last element of `path`)."""
+    kind: str
+    """Its records' kind: `agent`, `function`, `router`, `branch`, `loop`, ..."""
+    shape: StepKind
+    """Its shape in the tree: `call`, `sequence`, `choice`, `fan-out`, `loop` or `wrapper`."""
+
+
+class RouteDecided(_Event):
+    """A router or branch chose where the input goes."""
+
+    type: Literal['route_decided'] = 'route_decided'
+    route: str
+    confidence: float | None = None
+    reason: str | None = None
+    """The decision's stated reason, redacted."""
+    escalated: bool = False
+    """Whether a cheaper router was unsure and this decision came from the one it escalated to."""
+
+
+class AttemptFailed(_Event):
+    """One try at a step failed; `retry_in_s` says when the next one starts, `None` when none will."""
+
+    type: Literal['attempt_failed'] = 'attempt_failed'
+    attempt: int
+    """1 for the first try."""
+    error: str
+    """The error's class name."""
+    message: str = ''
+    """What went wrong, redacted."""
+    status_code: int | None = None
+    retry_in_s: float | None = None
+
+
+class FallbackTaken(_Event):
+    """A wrapper gave up on its step's first way and took another (a backup step or model, a default)."""
+
+    type: Literal['fallback_taken'] = 'fallback_taken'
+    reason: str
+    to: str | None = None
+    """The name of what runs instead, when there is one."""
+
+
+class OutputDiscarded(_Event):
+    """The step at `path` starts over (a retry or fallback after partial output): drop what it streamed so far."""
+
+    type: Literal['output_discarded'] = 'output_discarded'
+    reason: str
+
+
+class OutputDelta(_Event):
+    """New output of an agent step while it streams.
+
+    `text` is what the text output grew by; `partial` is the validated partial structured output so far.
+    """
+
+    type: Literal['output_delta'] = 'output_delta'
+    text: str | None = None
+    partial: Any = None
+
+
+class AgentEvent(_Event):
+    """Something that happened inside an agent step, as Pydantic-AI streams it.
+
+    Part starts and deltas, tool calls and tool results: Pydantic-AI's own `AgentStreamEvent`s.
+    """
+
+    type: Literal['agent_event'] = 'agent_event'
+    event: AgentStreamEvent
+
+
+class StepReplayed(_Event):
+    """A resumed run took the step's output from its checkpoint instead of running it."""
+
+    type: Literal['step_replayed'] = 'step_replayed'
+    step: str
+
+
+class StepFinished(_Event):
+    """A step ended; its record says how."""
+
+    type: Literal['step_finished'] = 'step_finished'
+    record: StepRecord
+
+
+class RunFinished(_Event):
+    """The run produced its output: the last event of a successful run."""
+
+    type: Literal['run_finished'] = 'run_finished'
+    result: RunResult[Any]
+
+
+class RunFailed(_Event):
+    """The run could not produce its output: the last event of a failed or cancelled run."""
+
+    type: Literal['run_failed'] = 'run_failed'
+    error: str
+    """The error's class name (`WorkflowTimeout`, `RunCancelled`, ...)."""
+    message: str
+    """What went wrong, redacted."""
+    step: str | None = None
+    """The step the error names, when it names one."""
+    records: tuple[StepRecord, ...] = ()
+    """The records of every step that finished."""
+
+
+RunEvent: TypeAlias = Annotated[
+    RunStarted
+    | StepStarted
+    | RouteDecided
+    | AttemptFailed
+    | FallbackTaken
+    | OutputDiscarded
+    | OutputDelta
+    | AgentEvent
+    | StepReplayed
+    | StepFinished
+    | RunFinished
+    | RunFailed,
+    Field(discriminator='type'),
+]
+"""Every event a run sends, told apart by `type`."""
+
+
+def attempt_failed(path: EventPath, number: int, error: BaseException, retry_in_s: float | None) -> AttemptFailed:
+    """The event for try `number` failing with `error`; `retry_in_s` is `None` when no retry follows."""
+    return AttemptFailed(
+        path=path,
+        attempt=number,
+        error=type(error).__name__,
+        message=describe(error),
+        status_code=status_code(error),
+        retry_in_s=retry_in_s,
+    )
+
+
+run_event_adapter: TypeAdapter[RunEvent] = TypeAdapter(RunEvent)
+"""Validates and serialises events: `run_event_adapter.validate_json(line)` reads one back."""
