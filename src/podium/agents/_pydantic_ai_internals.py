@@ -6,7 +6,8 @@ would", so the lean path reads these internals. Nothing else in podium touches a
 of Pydantic-AI's; every read goes through a function here.
 
 Private modules (imported here only, and only as modules, so a missing name cannot break `import podium`):
-- `_agent_graph`: `model_request`, the innermost request helper a run's `ModelRequestNode` calls;
+- `_agent_graph`: `model_request` and `model_request_stream`, the innermost request helpers a run's
+  `ModelRequestNode` calls (the second when the run streams);
   `_billed_by_request` and `_record_billed_usage`, how a run counts a response into its usage; `GraphAgentState`,
   the state an `AgentRunResult` reads its messages and usage from.
 - `_context_size.context_input_tokens`: the input tokens a run checks `UsageLimits.input_tokens_limit` against.
@@ -44,7 +45,7 @@ import dataclasses
 import threading
 import warnings
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from contextvars import ContextVar
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
@@ -55,7 +56,7 @@ from pydantic import BaseModel
 from pydantic_ai import Agent, RunContext
 from pydantic_ai.capabilities import Instrumentation
 from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart, ToolReturnPart
-from pydantic_ai.models import Model, ModelRequestContext, ModelRequestParameters
+from pydantic_ai.models import Model, ModelRequestContext, ModelRequestParameters, StreamedResponse
 from pydantic_ai.models.test import TestModel
 from pydantic_ai.output import NativeOutput
 from pydantic_ai.run import AgentRunResult
@@ -115,6 +116,7 @@ __all__ = (
     'schema_blocker',
     'send_request',
     'span_request',
+    'stream_request',
     'span_response',
     'static_features',
 )
@@ -251,10 +253,18 @@ def output_processors(
 
 
 async def read_with(
-    processor: OutputProcessor, data: str | dict[str, Any], context: RunContext[Any], *, wrap_validation_errors: bool
+    processor: OutputProcessor,
+    data: str | dict[str, Any],
+    context: RunContext[Any],
+    *,
+    wrap_validation_errors: bool,
+    allow_partial: bool = False,
 ) -> Any:
-    """The output `processor` makes of `data`, as a run's `CallToolsNode` calls it; raises on invalid output."""
-    semantic, state = processor.hook_validate(data, run_context=context)
+    """The output `processor` makes of `data`, as a run's `CallToolsNode` calls it; raises on invalid output.
+
+    With `allow_partial`, incomplete data validates as far as it goes, as `AgentStream` validates a streamed output.
+    """
+    semantic, state = processor.hook_validate(data, run_context=context, allow_partial=allow_partial)
     return await processor.hook_execute(
         semantic, state, run_context=context, wrap_validation_errors=wrap_validation_errors
     )
@@ -313,6 +323,11 @@ def _ignore(response: ModelResponse) -> None:
     pass
 
 
+def stream_request(request: ModelRequestContext, context: RunContext[Any]) -> AbstractAsyncContextManager[StreamedResponse]:
+    """Open `request` as a streamed request, as a streaming run's `ModelRequestNode` does."""
+    return _agent_graph.model_request_stream(request.model, request_context=request, run_context=context)
+
+
 def count_response(usage: RunUsage, request: ModelRequestContext, response: ModelResponse) -> None:
     """Price the response and count what it billed into `usage`, as a run does with a response it keeps."""
     _genai_prices.fill_response_cost(response)
@@ -353,7 +368,13 @@ SelfTest: TypeAlias = Callable[[], Awaitable[str | None]]
 """Sends one request both ways and says what differed, or `None`."""
 
 _MODULE_NAMES: Final = {
-    '_agent_graph': ('GraphAgentState', '_billed_by_request', '_record_billed_usage', 'model_request'),
+    '_agent_graph': (
+        'GraphAgentState',
+        '_billed_by_request',
+        '_record_billed_usage',
+        'model_request',
+        'model_request_stream',
+    ),
     '_context_size': ('context_input_tokens',),
     '_genai_prices': ('fill_response_cost',),
     '_instrumentation': (
