@@ -53,7 +53,7 @@ from ._eligibility import call_blocker, static_blocker
 from ._final_output import UNREAD, OutputReader
 from ._prompt import Prompt
 from ._spans import SpanSource
-from ._streaming import StepStream
+from ._streaming import StepStream, ensure_finished
 from ._template import RequestTemplate, TemplateError, capture_template
 
 __all__ = ('LeanPlan', 'plan_for_call', 'run_lean')
@@ -323,8 +323,14 @@ class _LeanCall:
             async def validate(final: FinalResultEvent) -> Any:
                 return await reader.read_partial(streamed.get(), final.tool_name)
 
-            await stream.relay(streamed, validate)
-        return streamed.get()
+            try:
+                await stream.relay(streamed, validate)
+                response = streamed.get()
+                ensure_finished(response)
+            except BaseException as exc:  # the provider billed what it streamed: the run counts it, as the agent's
+                internals.count_interrupted(self._usage, request, streamed.get(), exc)
+                raise
+        return response
 
     @staticmethod
     def _answer_output_call(response: ModelResponse, stream: StepStream) -> None:

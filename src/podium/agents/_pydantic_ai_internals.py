@@ -8,7 +8,8 @@ of Pydantic-AI's; every read goes through a function here.
 Private modules (imported here only, and only as modules, so a missing name cannot break `import podium`):
 - `_agent_graph`: `model_request` and `model_request_stream`, the innermost request helpers a run's
   `ModelRequestNode` calls (the second when the run streams);
-  `_billed_by_request` and `_record_billed_usage`, how a run counts a response into its usage; `GraphAgentState`,
+  `_billed_by_request` and `_record_billed_usage`, how a run counts a response into its usage;
+  `_interrupted_stream_response`, how it records a stream that stopped midway; `GraphAgentState`,
   the state an `AgentRunResult` reads its messages and usage from.
 - `_context_size.context_input_tokens`: the input tokens a run checks `UsageLimits.input_tokens_limit` against.
 - `_genai_prices.fill_response_cost`: the cost a run puts on a response before counting it.
@@ -95,6 +96,7 @@ __all__ = (
     'LeanPathUnavailable',
     'agent_model',
     'check',
+    'count_interrupted',
     'count_response',
     'credit_to_own_span',
     'dynamic_features',
@@ -336,6 +338,18 @@ def count_response(usage: RunUsage, request: ModelRequestContext, response: Mode
     _agent_graph._record_billed_usage(usage, billed)
 
 
+def count_interrupted(
+    usage: RunUsage, request: ModelRequestContext, partial: ModelResponse, error: BaseException
+) -> None:
+    """Count what a stream that stopped with `error` billed, as a run commits the partial response of such a stream."""
+    recorded = _agent_graph._interrupted_stream_response(error, partial)
+    billed = _agent_graph._billed_by_request(recorded, request.messages)
+    request._usage_response_ledger.responses.append(billed)
+    _agent_graph._record_billed_usage(usage, billed)
+    if recorded.parts:  # the run acted on what was streamed, so the request counts
+        _usage_attribution.record_request(usage)
+
+
 def record_request(usage: RunUsage, response: ModelResponse, *, run_id: str, conversation_id: str) -> None:
     """Stamp the response with the run's ids and count the request, as a run does once a response is kept."""
     _utils.fill_run_metadata(response, run_id=run_id, conversation_id=conversation_id)
@@ -371,6 +385,7 @@ _MODULE_NAMES: Final = {
     '_agent_graph': (
         'GraphAgentState',
         '_billed_by_request',
+        '_interrupted_stream_response',
         '_record_billed_usage',
         'model_request',
         'model_request_stream',

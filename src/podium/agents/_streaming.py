@@ -5,6 +5,10 @@ the lean path the one streamed request it sends. Its output deltas follow `Agent
 output before the response shows its final result (`FinalResultEvent`), and from then on the response so far is
 validated with `allow_partial`, keeping what validates. A step whose streamed output stops counting (the agent asks
 the model again, or the call fails) says so with one `OutputDiscarded`, so a consumer can drop what it showed.
+
+A stream that ends cleanly but early (the connection closed before the provider said why it stopped) reads to
+Pydantic-AI as a short, complete answer; `ensure_finished` turns it into the broken connection it is, so the step
+fails (and a retry or fallback acts) instead of taking partial output for its output.
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 from pydantic_ai import RunContext
-from pydantic_ai.exceptions import ModelRetry
+from pydantic_ai.exceptions import ModelConnectionError, ModelRetry
 from pydantic_ai.messages import (
     AgentStreamEvent,
     FinalResultEvent,
+    ModelResponse,
     PartDeltaEvent,
     PartStartEvent,
 )
@@ -26,7 +31,7 @@ from pydantic_ai.result import AgentStream
 from .._core._events import AgentEvent, OutputDelta, OutputDiscarded
 from .._core._flow import StepScope
 
-__all__ = ('StepStream',)
+__all__ = ('StepStream', 'ensure_finished')
 
 Validate = Callable[[FinalResultEvent], Awaitable[Any]]
 """The validated partial output of the response streaming now, given its final result event; raises while invalid."""
@@ -114,5 +119,27 @@ class StepStream:
                 return await stream.validate_response_output(stream.response, allow_partial=True)
 
             await self.relay(stream, validate)
+            ensure_finished(stream.response)
         else:
             await self.relay(events, None)
+
+
+_SAYS_WHY_IT_STOPPED: Final = frozenset({'openai', 'anthropic'})
+"""Providers whose streams always end with a finish reason, which Pydantic-AI keeps in `provider_details`.
+
+(Pydantic-AI fills in `stop` for an OpenAI stream without one, as some OpenAI-compatible servers never send it; those
+servers stream through podium only with a finish reason, or with a profile naming another provider.)"""
+
+
+def ensure_finished(response: ModelResponse) -> None:
+    """Raise `ModelConnectionError` when a provider's stream ended without saying why it stopped: it was cut short."""
+    if response.provider_name not in _SAYS_WHY_IT_STOPPED or response.state != 'complete':
+        return
+    if (response.provider_details or {}).get('finish_reason') is None:
+        raise ModelConnectionError(
+            response.model_name or 'model',
+            'the streamed response ended before the provider said why it stopped (no finish reason): it was cut '
+            'short, so its partial output is not an answer',
+            phase='read',
+            in_stream=True,
+        )

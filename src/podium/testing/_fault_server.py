@@ -599,7 +599,10 @@ class _Exchange:
                 error = self._error_body(behaviour.message, behaviour.type, behaviour.code, None)
                 if self._record.stream:
                     self._send_partial(_PARTIAL_TEXT)
-                    self._event(error)
+                    if self._anthropic:
+                        self._named_event('error', error)
+                    else:
+                        self._event(error)
                 else:
                     self._send_json(200, error)
             case _:
@@ -680,7 +683,15 @@ class _Exchange:
 
     def _send_partial(self, text: str) -> None:
         """Start a valid response carrying `text` and stop partway, leaving the caller to end the connection."""
-        if self._record.stream:
+        if self._record.stream and self._anthropic:
+            self._open_stream()
+            start = {**self._message(Reply()), 'stop_reason': None, 'usage': {'input_tokens': 10, 'output_tokens': 0}}
+            self._named_event('message_start', {'type': 'message_start', 'message': start})
+            block = {'type': 'text', 'text': ''}
+            self._named_event('content_block_start', {'type': 'content_block_start', 'index': 0, 'content_block': block})
+            delta = {'type': 'text_delta', 'text': text}
+            self._named_event('content_block_delta', {'type': 'content_block_delta', 'index': 0, 'delta': delta})
+        elif self._record.stream:
             self._open_stream()
             self._chunk({'role': 'assistant', 'content': ''})
             self._chunk({'content': text})
