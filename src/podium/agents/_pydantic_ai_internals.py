@@ -325,7 +325,9 @@ def _ignore(response: ModelResponse) -> None:
     pass
 
 
-def stream_request(request: ModelRequestContext, context: RunContext[Any]) -> AbstractAsyncContextManager[StreamedResponse]:
+def stream_request(
+    request: ModelRequestContext, context: RunContext[Any]
+) -> AbstractAsyncContextManager[StreamedResponse]:
     """Open `request` as a streamed request, as a streaming run's `ModelRequestNode` does."""
     return _agent_graph.model_request_stream(request.model, request_context=request, run_context=context)
 

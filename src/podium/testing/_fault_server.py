@@ -698,7 +698,9 @@ class _Exchange:
             start = {**self._message(Reply()), 'stop_reason': None, 'usage': {'input_tokens': 10, 'output_tokens': 0}}
             self._named_event('message_start', {'type': 'message_start', 'message': start})
             block = {'type': 'text', 'text': ''}
-            self._named_event('content_block_start', {'type': 'content_block_start', 'index': 0, 'content_block': block})
+            self._named_event(
+                'content_block_start', {'type': 'content_block_start', 'index': 0, 'content_block': block}
+            )
             delta = {'type': 'text_delta', 'text': text}
             self._named_event('content_block_delta', {'type': 'content_block_delta', 'index': 0, 'delta': delta})
         elif self._record.stream:
