@@ -1,4 +1,4 @@
-"""Agent steps stream while their run streams: Pydantic-AI's events and the output as it grows, the same on both paths."""
+"""Agent steps stream while their run streams: Pydantic-AI's events and the growing output, alike on both paths."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import anyio
+import anyio.lowlevel
 import pytest
 from pydantic_ai import Agent
 from pydantic_ai.messages import ModelMessage
@@ -26,7 +27,7 @@ async def say(text: str) -> AsyncIterator[str]:
 def writer(name: str, text: str) -> podium.AgentStep[str, str]:
     async def stream(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[str]:
         async for piece in say(text):
-            await anyio.sleep(0)  # let the other branch stream in between
+            await anyio.lowlevel.checkpoint()  # let the other branch stream in between
             yield piece
 
     return podium.agent(Agent(FunctionModel(stream_function=stream), name=name))
@@ -86,7 +87,7 @@ async def test_map_each_streams_every_item_under_the_mapped_steps_path():
     async def echo(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[str]:
         prompt = str(messages[-1].parts[-1].content)  # type: ignore[union-attr]
         for piece in (prompt, '!'):
-            await anyio.sleep(0)
+            await anyio.lowlevel.checkpoint()
             yield piece
 
     shout = podium.agent(Agent(FunctionModel(stream_function=echo), name='shout'))

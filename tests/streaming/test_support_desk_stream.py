@@ -1,4 +1,5 @@
 """The events of one support-desk run, as `examples/support_desk.py --stream` prints them."""
+# ruff: noqa: E501  (the snapshot holds one event per line, as printed)
 
 from __future__ import annotations
 

@@ -60,7 +60,8 @@ class _Event(BaseModel):
     def summary(self) -> str:
         """One line saying what happened, without timings or ids: for logs, terminals and snapshot tests."""
         where = '/'.join(self.path) or '-'
-        return f'{self.type} {where} {self._detail()}'.rstrip()
+        kind = type(self).model_fields['type'].default  # each event class declares its own `type` literal
+        return f'{kind} {where} {self._detail()}'.rstrip()
 
     def _detail(self) -> str:
         return ''

@@ -6,8 +6,7 @@ would", so the lean path reads these internals. Nothing else in podium touches a
 of Pydantic-AI's; every read goes through a function here.
 
 Private modules (imported here only, and only as modules, so a missing name cannot break `import podium`):
-- `_agent_graph`: `model_request` and `model_request_stream`, the innermost request helpers a run's
-  `ModelRequestNode` calls (the second when the run streams);
+- `_agent_graph`: `model_request`, the innermost request helper a run's `ModelRequestNode` calls;
   `_billed_by_request` and `_record_billed_usage`, how a run counts a response into its usage;
   `_interrupted_stream_response`, how it records a stream that stopped midway; `GraphAgentState`,
   the state an `AgentRunResult` reads its messages and usage from.
@@ -15,6 +14,8 @@ Private modules (imported here only, and only as modules, so a missing name cann
 - `_genai_prices.fill_response_cost`: the cost a run puts on a response before counting it.
 - `_instrumentation`: the baggage keys an agent's run span sets, and the helpers that put the request and response
   on a `chat` span.
+- `_run_context.set_current_run_context` and `models._request_timeout` (`start_request_deadline`,
+  `stream_under_deadline`): how a streamed request is opened, with the run's context and under `request_timeout`.
 - `_tool_execution._FINAL_RESULT_PROCESSED`: the text of the answer a run gives an output tool call.
 - `_usage_attribution`: `accumulate` and `record_request`, how a run credits usage to its span.
 - `_utils`: `now_utc` (every timestamp of a run) and `fill_run_metadata` (ids on a response).
@@ -45,8 +46,8 @@ from __future__ import annotations
 import dataclasses
 import threading
 import warnings
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, AbstractContextManager
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager, asynccontextmanager
 from contextvars import ContextVar
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
@@ -73,12 +74,14 @@ try:
         _genai_prices,
         _instrumentation,
         _output,
+        _run_context,
         _tool_execution,
         _usage_attribution,
         _utils,
         _uuid,
     )
     from pydantic_ai import agent as _agent_module
+    from pydantic_ai.models import _request_timeout
 except ImportError as exc:  # `check` reports it: the lean path stays off and says why
     if TYPE_CHECKING:  # to the type checkers the modules are there, so every function here is checked
         raise
@@ -118,9 +121,9 @@ __all__ = (
     'schema_blocker',
     'send_request',
     'span_request',
-    'stream_request',
     'span_response',
     'static_features',
+    'stream_request',
 )
 
 
@@ -325,11 +328,21 @@ def _ignore(response: ModelResponse) -> None:
     pass
 
 
-def stream_request(
-    request: ModelRequestContext, context: RunContext[Any]
-) -> AbstractAsyncContextManager[StreamedResponse]:
-    """Open `request` as a streamed request, as a streaming run's `ModelRequestNode` does."""
-    return _agent_graph.model_request_stream(request.model, request_context=request, run_context=context)
+@asynccontextmanager
+async def stream_request(request: ModelRequestContext, context: RunContext[Any]) -> AsyncGenerator[StreamedResponse]:
+    """Open `request` as a streamed request, under its `request_timeout` deadline, as a streaming run opens each one.
+
+    A run opens it through `model_request_stream`, whose stitching of suspended responses costs a lock and a cancel
+    scope per event; a lean call has no use for it, since a response that is not complete goes to the agent anyway.
+    """
+    model = request.model
+    with _run_context.set_current_run_context(context):
+        stream = model.request_stream(
+            request.messages, request.model_settings, request.model_request_parameters, context
+        )
+        deadline = _request_timeout.start_request_deadline(model, request.model_settings)
+        async with _request_timeout.stream_under_deadline(deadline, stream) as streamed:
+            yield streamed
 
 
 def count_response(usage: RunUsage, request: ModelRequestContext, response: ModelResponse) -> None:
@@ -390,7 +403,6 @@ _MODULE_NAMES: Final = {
         '_interrupted_stream_response',
         '_record_billed_usage',
         'model_request',
-        'model_request_stream',
     ),
     '_context_size': ('context_input_tokens',),
     '_genai_prices': ('fill_response_cost',),
@@ -411,6 +423,8 @@ _MODULE_NAMES: Final = {
         'ObjectOutputProcessor',
         'UnionOutputProcessor',
     ),
+    '_run_context': ('set_current_run_context',),
+    '_request_timeout': ('start_request_deadline', 'stream_under_deadline'),
     '_tool_execution': ('_FINAL_RESULT_PROCESSED',),
     '_usage_attribution': ('accumulate', 'record_request'),
     '_utils': ('fill_run_metadata', 'now_utc'),
@@ -455,6 +469,8 @@ def missing_internals() -> list[str]:
         '_genai_prices': _genai_prices,
         '_instrumentation': _instrumentation,
         '_output': _output,
+        '_run_context': _run_context,
+        '_request_timeout': _request_timeout,
         '_tool_execution': _tool_execution,
         '_usage_attribution': _usage_attribution,
         '_utils': _utils,

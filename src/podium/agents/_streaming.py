@@ -14,7 +14,7 @@ fails (and a retry or fallback acts) instead of taking partial output for its ou
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Awaitable, Callable
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from pydantic import ValidationError
 from pydantic_ai import RunContext
@@ -58,7 +58,7 @@ class StepStream:
         """Whether anything was sent since the output was last discarded."""
 
     async def relay(self, events: AsyncIterable[AgentStreamEvent], validate: Validate | None) -> None:
-        """Send every event of one streamed node; with `validate`, the node is a model response and its output counts."""
+        """Send every event of one streamed node; with `validate`, the node is a model response whose output counts."""
         if validate is not None:
             self._new_response()
         emit, path = self._scope.emit, self._path
@@ -113,7 +113,7 @@ class StepStream:
         """An `event_stream_handler` for `Agent.run`: called once per node that streams."""
         del context
         if isinstance(events, AgentStream):
-            stream: AgentStream[Any, Any] = events
+            stream = cast('AgentStream[Any, Any]', events)
 
             async def validate(final: FinalResultEvent) -> Any:
                 return await stream.validate_response_output(stream.response, allow_partial=True)
