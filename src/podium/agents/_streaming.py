@@ -125,10 +125,10 @@ class StepStream:
 
 
 _SAYS_WHY_IT_STOPPED: Final = frozenset({'openai', 'anthropic'})
-"""Providers whose streams always end with a finish reason, which Pydantic-AI keeps in `provider_details`.
+"""Providers whose streams end with a finish reason, which Pydantic-AI keeps in `provider_details`.
 
-(Pydantic-AI fills in `stop` for an OpenAI stream without one, as some OpenAI-compatible servers never send it; those
-servers stream through podium only with a finish reason, or with a profile naming another provider.)"""
+Pydantic-AI fills in `stop` for an OpenAI stream without one, because some OpenAI-compatible servers never send it;
+podium takes such a stream for a cut one, so a server like that fails streamed runs (plain runs are unaffected)."""
 
 
 def ensure_finished(response: ModelResponse) -> None:
