@@ -5,6 +5,7 @@ and blocking tech issues escalate to a human). Offline by default on determinist
 `--model openai:gpt-4o-mini` (any Pydantic-AI model string) to run the same workflow on a real model.
 
     python examples/support_desk.py "my invoice shows a double charge"
+    python examples/support_desk.py --stream "the app crashes on startup"
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pydantic_ai.models import Model
 
 import podium
 from podium import Route, RouteDecision, Router, Step, branch
+from podium.events import RunEvent
 from podium.testing import ScriptedModel
 
 DEMO_LABEL = 'demo models (offline, deterministic): pass --model to use a real one'
@@ -225,14 +227,20 @@ workflow = build_workflow()
 """The support desk on demo models: `podium run examples/support_desk.py:workflow "..."` runs it."""
 
 
+def print_event(event: RunEvent) -> None:
+    """One line per event: steps starting and finishing, the output as it grows, Pydantic-AI's own events."""
+    print(event.summary(), flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument('message', help='the customer message')
     parser.add_argument('--model', help='a Pydantic-AI model string, e.g. openai:gpt-4o-mini (default: demo models)')
+    parser.add_argument('--stream', action='store_true', help="print the run's events as they happen")
     args = parser.parse_args(argv)
     try:
         desk = build_workflow(args.model) if args.model else workflow
-        result = desk.run_sync(args.message)
+        result = desk.run_sync(args.message, on_event=print_event if args.stream else None)
     except (UserError, podium.WorkflowError) as exc:
         raise SystemExit(f'error: {exc}') from None
     print(f'models: {args.model or DEMO_LABEL}')

@@ -11,7 +11,20 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
-from pydantic_ai.messages import AgentStreamEvent
+from pydantic_ai.messages import (
+    AgentStreamEvent,
+    FinalResultEvent,
+    FunctionToolCallEvent,
+    FunctionToolResultEvent,
+    OutputToolCallEvent,
+    OutputToolResultEvent,
+    PartDeltaEvent,
+    PartEndEvent,
+    PartStartEvent,
+    TextPartDelta,
+    ToolCallPart,
+    ToolCallPartDelta,
+)
 
 from ._classify import status_code
 from ._records import RunResult, StepRecord
@@ -47,6 +60,15 @@ class _Event(BaseModel):
     path: EventPath = ()
     """Where in the step tree the event happened; empty for the run itself."""
 
+    def summary(self) -> str:
+        """One line saying what happened, without timings or ids: for logs, terminals and snapshot tests."""
+        where = '/'.join(self.path) or '-'
+        kind = type(self).model_fields['type'].default  # each event class declares its own `type` literal
+        return f'{kind} {where} {self._detail()}'.rstrip()
+
+    def _detail(self) -> str:
+        return ''
+
 
 class RunStarted(_Event):
     """The run began."""
@@ -56,6 +78,9 @@ class RunStarted(_Event):
     """Name of the step that was run."""
     input: Any = None
     """The run's input."""
+
+    def _detail(self) -> str:
+        return self.workflow
 
 
 class StepStarted(_Event):
@@ -69,6 +94,9 @@ class StepStarted(_Event):
     shape: StepKind
     """Its shape in the tree: `call`, `sequence`, `choice`, `fan-out`, `loop` or `wrapper`."""
 
+    def _detail(self) -> str:
+        return self.kind
+
 
 class RouteDecided(_Event):
     """A router or branch chose where the input goes."""
@@ -80,6 +108,10 @@ class RouteDecided(_Event):
     """The decision's stated reason, redacted."""
     escalated: bool = False
     """Whether a cheaper router was unsure and this decision came from the one it escalated to."""
+
+    def _detail(self) -> str:
+        confidence = '' if self.confidence is None else f' ({self.confidence:g})'
+        return f'{self.route}{confidence}' + (' escalated' if self.escalated else '')
 
 
 class AttemptFailed(_Event):
@@ -95,6 +127,10 @@ class AttemptFailed(_Event):
     status_code: int | None = None
     retry_in_s: float | None = None
 
+    def _detail(self) -> str:
+        retry = 'no retry' if self.retry_in_s is None else f'retry in {self.retry_in_s:g}s'
+        return f'#{self.attempt} {self.error}, {retry}'
+
 
 class FallbackTaken(_Event):
     """A wrapper gave up on its step's first way and took another (a backup step or model, a default)."""
@@ -104,12 +140,18 @@ class FallbackTaken(_Event):
     to: str | None = None
     """The name of what runs instead, when there is one."""
 
+    def _detail(self) -> str:
+        return f'{self.reason} -> {self.to}' if self.to else self.reason
+
 
 class OutputDiscarded(_Event):
     """The step at `path` starts over (a retry or fallback after partial output): drop what it streamed so far."""
 
     type: Literal['output_discarded'] = 'output_discarded'
     reason: str
+
+    def _detail(self) -> str:
+        return self.reason
 
 
 class OutputDelta(_Event):
@@ -122,6 +164,9 @@ class OutputDelta(_Event):
     text: str | None = None
     partial: Any = None
 
+    def _detail(self) -> str:
+        return f'text={_short(self.text)}' if self.text is not None else f'partial={_short(self.partial)}'
+
 
 class AgentEvent(_Event):
     """Something that happened inside an agent step, as Pydantic-AI streams it.
@@ -132,12 +177,18 @@ class AgentEvent(_Event):
     type: Literal['agent_event'] = 'agent_event'
     event: AgentStreamEvent
 
+    def _detail(self) -> str:
+        return _agent_event(self.event)
+
 
 class StepReplayed(_Event):
     """A resumed run took the step's output from its checkpoint instead of running it."""
 
     type: Literal['step_replayed'] = 'step_replayed'
     step: str
+
+    def _detail(self) -> str:
+        return self.step
 
 
 class StepFinished(_Event):
@@ -146,12 +197,20 @@ class StepFinished(_Event):
     type: Literal['step_finished'] = 'step_finished'
     record: StepRecord
 
+    def _detail(self) -> str:
+        record = self.record
+        route = f' route={record.route}' if record.route else ''
+        return f'{record.status}{route}'
+
 
 class RunFinished(_Event):
     """The run produced its output: the last event of a successful run."""
 
     type: Literal['run_finished'] = 'run_finished'
     result: RunResult[Any]
+
+    def _detail(self) -> str:
+        return f'output={_short(self.result.output)}'
 
 
 class RunFailed(_Event):
@@ -166,6 +225,37 @@ class RunFailed(_Event):
     """The step the error names, when it names one."""
     records: tuple[StepRecord, ...] = ()
     """The records of every step that finished."""
+
+    def _detail(self) -> str:
+        return f'{self.error}: {_short(self.message)}'
+
+
+def _short(value: object, limit: int = 100) -> str:
+    text = repr(value.model_dump(mode='json') if isinstance(value, BaseModel) else value)
+    return text if len(text) <= limit else text[: limit - 1] + '…'
+
+
+def _agent_event(event: AgentStreamEvent) -> str:
+    """What a Pydantic-AI event says, in its kind's own words (no ids, no timestamps)."""
+    kind = event.event_kind
+    if isinstance(event, PartStartEvent | PartEndEvent):
+        part = event.part
+        name = f' {part.tool_name}' if isinstance(part, ToolCallPart) else ''
+        return f'{kind} {part.part_kind}{name}'
+    if isinstance(event, PartDeltaEvent):
+        delta = event.delta
+        if isinstance(delta, TextPartDelta):
+            return f'{kind} {_short(delta.content_delta)}'
+        if isinstance(delta, ToolCallPartDelta):
+            return f'{kind} {_short(delta.args_delta)}'
+        return f'{kind} {delta.part_delta_kind}'
+    if isinstance(event, FinalResultEvent):
+        return f'{kind} {event.tool_name}' if event.tool_name else kind
+    if isinstance(event, FunctionToolCallEvent | OutputToolCallEvent):
+        return f'{kind} {event.part.tool_name} {_short(event.part.args)}'
+    if isinstance(event, FunctionToolResultEvent | OutputToolResultEvent):
+        return f'{kind} {event.part.tool_name} {_short(event.part.content)}'
+    return kind
 
 
 RunEvent: TypeAlias = Annotated[

@@ -21,6 +21,7 @@ from .._core._traits import StepInfo
 from ._lean import LeanPlans, plan_for_call, run_lean
 from ._prompt import Prompt, render_prompt
 from ._safe_model import SafeModels
+from ._streaming import StepStream
 
 __all__ = ('AgentCall', 'AgentStep', 'Lean', 'agent', 'call_agent')
 
@@ -66,12 +67,14 @@ async def call_agent(
     `infer_name=False` because name inference walks the caller's frames on every call; steps name agents instead.
     The model called is `models.for_agent(agent)` (see `_safe_model`): one retry loop with safe defaults; keep one
     `SafeModels` per step so that its runs share the retry budget, and one `LeanPlans` so the lean plan is captured
-    once.
+    once. When the run streams, so does the call (see `_streaming`); a call that fails after streaming anything
+    sends `OutputDiscarded` first, so what it streamed is never taken for its output.
     """
     model = (models or SafeModels()).for_agent(agent)
     limits = flow.usage_limits
     start = flow.usage_for_call()
     before = copy_usage(start) if limits is not None else None  # without limits, `start` is fresh: it is the delta
+    stream = StepStream(scope) if scope is not None and scope.streaming else None
     with collect_attempts() as attempts:
         try:
             plan = await plan_for_call(agent, prompt, deps, limits, plans or LeanPlans()) if lean is None else None
@@ -87,15 +90,26 @@ async def call_agent(
                     scope=scope,
                     run_span=flow.agent_run_spans,
                     model=model,
+                    stream=stream,
                 )
             else:
                 if scope is not None:
                     scope.path = 'agent'
                 result = await agent.run(
-                    prompt, model=model, deps=deps, usage=start, usage_limits=limits, infer_name=False
+                    prompt,
+                    model=model,
+                    deps=deps,
+                    usage=start,
+                    usage_limits=limits,
+                    infer_name=False,
+                    event_stream_handler=None if stream is None else stream.agent_events,
                 )
                 output, answered_by = result.output, result.response.model_name
-        except Exception:
+        except BaseException as exc:
+            if stream is not None:  # what it streamed is not its output: whoever runs it again streams anew
+                stream.discard(f'the step stopped with {type(exc).__name__}')
+            if not isinstance(exc, Exception):
+                raise
             # A call that failed (invalid output after the agent's retries, a provider error) was still billed for
             # the requests it made: they count in the record and the run, without a limit error hiding the cause. (A
             # cancelled call's usage is counted by whoever cancelled it: a hedge counts its losing leg.)

@@ -59,6 +59,25 @@ class OutputReader:
             return UNREAD
         return UNREAD
 
+    async def read_partial(self, response: ModelResponse, tool_name: str | None) -> Any:
+        """The output so far of a response still streaming, as `AgentStream` validates it once the final result shows.
+
+        `tool_name` is the output tool the `FinalResultEvent` named, `None` for text. Raises `ValidationError` while
+        what arrived does not validate yet.
+        """
+        if tool_name is not None:
+            call = next(part for part in response.tool_calls if part.tool_name == tool_name)
+            processor = self._tools[tool_name]
+            args = call.args if call.args is not None else {}
+            return await internals.read_with(
+                processor, args, self._context, wrap_validation_errors=False, allow_partial=True
+            )
+        text = ''.join(part.content for part in response.parts if type(part) is TextPart)
+        assert self._text is not None  # a FinalResultEvent without a tool name means the agent takes text
+        return await internals.read_with(
+            self._text, text, self._context, wrap_validation_errors=False, allow_partial=True
+        )
+
     async def _read_call(self, call: ToolCallPart) -> Any:
         processor = self._tools.get(call.tool_name)
         if processor is None:

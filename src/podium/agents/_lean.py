@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -22,13 +24,22 @@ from pydantic_ai import RunContext
 from pydantic_ai.agent import AbstractAgent, Agent
 from pydantic_ai.capabilities import Instrumentation
 from pydantic_ai.messages import (
+    FinalResultEvent,
     ModelMessage,
     ModelMessagesTypeAdapter,
     ModelRequest,
     ModelResponse,
+    OutputToolCallEvent,
+    OutputToolResultEvent,
     ToolCallPart,
 )
-from pydantic_ai.models import Model, ModelRequestContext, ModelRequestParameters
+from pydantic_ai.models import (
+    CompletedStreamedResponse,
+    Model,
+    ModelRequestContext,
+    ModelRequestParameters,
+    StreamedResponse,
+)
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.models.instrumented import InstrumentedModel
 from pydantic_ai.models.wrapper import WrapperModel
@@ -42,6 +53,7 @@ from ._eligibility import call_blocker, static_blocker
 from ._final_output import UNREAD, OutputReader
 from ._prompt import Prompt
 from ._spans import SpanSource
+from ._streaming import StepStream, ensure_finished
 from ._template import RequestTemplate, TemplateError, capture_template
 
 __all__ = ('LeanPlan', 'plan_for_call', 'run_lean')
@@ -138,12 +150,14 @@ async def run_lean(
     scope: StepScope | None,
     run_span: bool = True,
     model: Model | None = None,
+    stream: StepStream | None = None,
 ) -> tuple[Any, str | None]:
     """Do what `agent.run(prompt, usage=usage, usage_limits=usage_limits)` does, counting into `usage` in place.
 
     Returns the output and the name of the model that produced it; sets `scope.path` to the path that produced it.
     With `run_span=False`, an instrumented agent's `chat` spans nest directly in the current span (a podium step
-    span standing in for the agent's run span) instead of in an `<agent> run` span of their own.
+    span standing in for the agent's run span) instead of in an `<agent> run` span of their own. With `stream`, the
+    request is streamed and its events sent to the run as the agent path sends them.
 
     Raises:
         UsageLimitExceeded: where the agent would raise it; anything the model or the agent raises passes through.
@@ -151,7 +165,7 @@ async def run_lean(
     assert isinstance(agent, Agent)  # plans are only made for plain agents
     if scope is not None:
         scope.path = 'lean'
-    call = _LeanCall(agent, plan, prompt, deps, usage, usage_limits, scope, model or plan.model)
+    call = _LeanCall(agent, plan, prompt, deps, usage, usage_limits, scope, model or plan.model, stream)
     # A run credits usage to its own span only, never to a run it is nested in: `Agent.run` starts the same way.
     with internals.credit_to_own_span():
         instrumentation = plan.spans.for_agent(agent)
@@ -178,6 +192,7 @@ class _LeanCall:
         '_prompt',
         '_run_id',
         '_scope',
+        '_stream',
         '_usage',
         'context',
     )
@@ -192,10 +207,12 @@ class _LeanCall:
         usage_limits: UsageLimits | None,
         scope: StepScope | None,
         model: Model,
+        stream: StepStream | None,
     ) -> None:
         self._agent, self._plan, self._prompt, self._deps, self._usage = agent, plan, prompt, deps, usage
         self._model = model
         self._scope = scope
+        self._stream = stream
         self._run_id, self._conversation_id = internals.new_id(), internals.new_id()
         self.context: RunContext[Any] = RunContext(
             deps=deps,
@@ -274,7 +291,10 @@ class _LeanCall:
         async def send(request: ModelRequestContext) -> ModelResponse:
             nonlocal output
             internals.span_request(request)
-            response = await internals.send_request(request, context)
+            if self._stream is None:
+                response = await internals.send_request(request, context)
+            else:
+                response = await self._streamed(request, self._stream)
             output = await plan.reader.read(response)
             if output is not UNREAD:
                 internals.count_response(usage, request, response)
@@ -291,12 +311,42 @@ class _LeanCall:
             limits.check_cost(usage, warn_if_cost_unavailable=False)
             limits.check_per_request_input_tokens(internals.input_tokens(response))
             limits.check_cost(usage)
+            if self._stream is not None:
+                self._answer_output_call(response, self._stream)
         return response, output
+
+    async def _streamed(self, request: ModelRequestContext, stream: StepStream) -> ModelResponse:
+        """Send `request` as a streamed request, relaying its events; the response it streamed."""
+        reader = self._plan.reader
+        async with internals.stream_request(request, self.context) as streamed:
+
+            async def validate(final: FinalResultEvent) -> Any:
+                return await reader.read_partial(streamed.get(), final.tool_name)
+
+            try:
+                await stream.relay(streamed, validate)
+                response = streamed.get()
+                ensure_finished(response)
+            except BaseException as exc:  # the provider billed what it streamed: the run counts it, as the agent's
+                internals.count_interrupted(self._usage, request, streamed.get(), exc)
+                raise
+        return response
+
+    @staticmethod
+    def _answer_output_call(response: ModelResponse, stream: StepStream) -> None:
+        """Send the events the agent's tool-call processing sends when an output tool call ends the run."""
+        call = next((part for part in response.parts if type(part) is ToolCallPart), None)
+        if call is not None:
+            stream.send(OutputToolCallEvent(part=call, args_valid=True))
+            stream.send(OutputToolResultEvent(part=internals.output_tool_answer(call)))
 
     async def _hand_off(self, response: ModelResponse) -> AgentRunResult[Any]:
         """Let the agent finish the run from `response`, which it gets instead of making its first request."""
         if self._scope is not None:
             self._scope.path = 'agent'
+        stream = self._stream
+        if stream is not None:
+            stream.replayed()
         return await self._agent.run(
             self._prompt,
             model=_Replay(self._model, response),
@@ -304,6 +354,7 @@ class _LeanCall:
             usage=self._usage,
             usage_limits=self._given_limits,
             infer_name=False,
+            event_stream_handler=None if stream is None else stream.agent_events,
         )
 
     def _closed_history(self, response: ModelResponse) -> list[ModelMessage]:
@@ -344,6 +395,24 @@ class _Replay(WrapperModel):
         if response is not None:
             return response
         return await self.wrapped.request(messages, model_settings, model_request_parameters)
+
+    @asynccontextmanager
+    async def request_stream(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+        run_context: RunContext[Any] | None = None,
+    ) -> AsyncGenerator[StreamedResponse]:
+        """The first response as a finished stream with no events (the lean call streamed them), then the model's."""
+        response, self._response = self._response, None
+        if response is not None:
+            yield CompletedStreamedResponse(response, model_request_parameters=model_request_parameters)
+            return
+        async with self.wrapped.request_stream(
+            messages, model_settings, model_request_parameters, run_context
+        ) as streamed:
+            yield streamed
 
 
 class _SelfTestAnswer(BaseModel):

@@ -7,12 +7,15 @@ of Pydantic-AI's; every read goes through a function here.
 
 Private modules (imported here only, and only as modules, so a missing name cannot break `import podium`):
 - `_agent_graph`: `model_request`, the innermost request helper a run's `ModelRequestNode` calls;
-  `_billed_by_request` and `_record_billed_usage`, how a run counts a response into its usage; `GraphAgentState`,
+  `_billed_by_request` and `_record_billed_usage`, how a run counts a response into its usage;
+  `_interrupted_stream_response`, how it records a stream that stopped midway; `GraphAgentState`,
   the state an `AgentRunResult` reads its messages and usage from.
 - `_context_size.context_input_tokens`: the input tokens a run checks `UsageLimits.input_tokens_limit` against.
 - `_genai_prices.fill_response_cost`: the cost a run puts on a response before counting it.
 - `_instrumentation`: the baggage keys an agent's run span sets, and the helpers that put the request and response
   on a `chat` span.
+- `_run_context.set_current_run_context` and `models._request_timeout` (`start_request_deadline`,
+  `stream_under_deadline`): how a streamed request is opened, with the run's context and under `request_timeout`.
 - `_tool_execution._FINAL_RESULT_PROCESSED`: the text of the answer a run gives an output tool call.
 - `_usage_attribution`: `accumulate` and `record_request`, how a run credits usage to its span.
 - `_utils`: `now_utc` (every timestamp of a run) and `fill_run_metadata` (ids on a response).
@@ -43,8 +46,8 @@ from __future__ import annotations
 import dataclasses
 import threading
 import warnings
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager, asynccontextmanager
 from contextvars import ContextVar
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
@@ -55,7 +58,7 @@ from pydantic import BaseModel
 from pydantic_ai import Agent, RunContext
 from pydantic_ai.capabilities import Instrumentation
 from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart, ToolReturnPart
-from pydantic_ai.models import Model, ModelRequestContext, ModelRequestParameters
+from pydantic_ai.models import Model, ModelRequestContext, ModelRequestParameters, StreamedResponse
 from pydantic_ai.models.test import TestModel
 from pydantic_ai.output import NativeOutput
 from pydantic_ai.run import AgentRunResult
@@ -71,12 +74,14 @@ try:
         _genai_prices,
         _instrumentation,
         _output,
+        _run_context,
         _tool_execution,
         _usage_attribution,
         _utils,
         _uuid,
     )
     from pydantic_ai import agent as _agent_module
+    from pydantic_ai.models import _request_timeout
 except ImportError as exc:  # `check` reports it: the lean path stays off and says why
     if TYPE_CHECKING:  # to the type checkers the modules are there, so every function here is checked
         raise
@@ -94,6 +99,7 @@ __all__ = (
     'LeanPathUnavailable',
     'agent_model',
     'check',
+    'count_interrupted',
     'count_response',
     'credit_to_own_span',
     'dynamic_features',
@@ -117,6 +123,7 @@ __all__ = (
     'span_request',
     'span_response',
     'static_features',
+    'stream_request',
 )
 
 
@@ -251,10 +258,18 @@ def output_processors(
 
 
 async def read_with(
-    processor: OutputProcessor, data: str | dict[str, Any], context: RunContext[Any], *, wrap_validation_errors: bool
+    processor: OutputProcessor,
+    data: str | dict[str, Any],
+    context: RunContext[Any],
+    *,
+    wrap_validation_errors: bool,
+    allow_partial: bool = False,
 ) -> Any:
-    """The output `processor` makes of `data`, as a run's `CallToolsNode` calls it; raises on invalid output."""
-    semantic, state = processor.hook_validate(data, run_context=context)
+    """The output `processor` makes of `data`, as a run's `CallToolsNode` calls it; raises on invalid output.
+
+    With `allow_partial`, incomplete data validates as far as it goes, as `AgentStream` validates a streamed output.
+    """
+    semantic, state = processor.hook_validate(data, run_context=context, allow_partial=allow_partial)
     return await processor.hook_execute(
         semantic, state, run_context=context, wrap_validation_errors=wrap_validation_errors
     )
@@ -313,12 +328,41 @@ def _ignore(response: ModelResponse) -> None:
     pass
 
 
+@asynccontextmanager
+async def stream_request(request: ModelRequestContext, context: RunContext[Any]) -> AsyncGenerator[StreamedResponse]:
+    """Open `request` as a streamed request, under its `request_timeout` deadline, as a streaming run opens each one.
+
+    A run opens it through `model_request_stream`, whose stitching of suspended responses costs a lock and a cancel
+    scope per event; a lean call has no use for it, since a response that is not complete goes to the agent anyway.
+    """
+    model = request.model
+    with _run_context.set_current_run_context(context):
+        stream = model.request_stream(
+            request.messages, request.model_settings, request.model_request_parameters, context
+        )
+        deadline = _request_timeout.start_request_deadline(model, request.model_settings)
+        async with _request_timeout.stream_under_deadline(deadline, stream) as streamed:
+            yield streamed
+
+
 def count_response(usage: RunUsage, request: ModelRequestContext, response: ModelResponse) -> None:
     """Price the response and count what it billed into `usage`, as a run does with a response it keeps."""
     _genai_prices.fill_response_cost(response)
     billed = _agent_graph._billed_by_request(response, request.messages)
     request._usage_response_ledger.responses.append(billed)
     _agent_graph._record_billed_usage(usage, billed)
+
+
+def count_interrupted(
+    usage: RunUsage, request: ModelRequestContext, partial: ModelResponse, error: BaseException
+) -> None:
+    """Count what a stream that stopped with `error` billed, as a run commits the partial response of such a stream."""
+    recorded = _agent_graph._interrupted_stream_response(error, partial)
+    billed = _agent_graph._billed_by_request(recorded, request.messages)
+    request._usage_response_ledger.responses.append(billed)
+    _agent_graph._record_billed_usage(usage, billed)
+    if recorded.parts:  # the run acted on what was streamed, so the request counts
+        _usage_attribution.record_request(usage)
 
 
 def record_request(usage: RunUsage, response: ModelResponse, *, run_id: str, conversation_id: str) -> None:
@@ -353,7 +397,13 @@ SelfTest: TypeAlias = Callable[[], Awaitable[str | None]]
 """Sends one request both ways and says what differed, or `None`."""
 
 _MODULE_NAMES: Final = {
-    '_agent_graph': ('GraphAgentState', '_billed_by_request', '_record_billed_usage', 'model_request'),
+    '_agent_graph': (
+        'GraphAgentState',
+        '_billed_by_request',
+        '_interrupted_stream_response',
+        '_record_billed_usage',
+        'model_request',
+    ),
     '_context_size': ('context_input_tokens',),
     '_genai_prices': ('fill_response_cost',),
     '_instrumentation': (
@@ -373,6 +423,8 @@ _MODULE_NAMES: Final = {
         'ObjectOutputProcessor',
         'UnionOutputProcessor',
     ),
+    '_run_context': ('set_current_run_context',),
+    '_request_timeout': ('start_request_deadline', 'stream_under_deadline'),
     '_tool_execution': ('_FINAL_RESULT_PROCESSED',),
     '_usage_attribution': ('accumulate', 'record_request'),
     '_utils': ('fill_run_metadata', 'now_utc'),
@@ -417,6 +469,8 @@ def missing_internals() -> list[str]:
         '_genai_prices': _genai_prices,
         '_instrumentation': _instrumentation,
         '_output': _output,
+        '_run_context': _run_context,
+        '_request_timeout': _request_timeout,
         '_tool_execution': _tool_execution,
         '_usage_attribution': _usage_attribution,
         '_utils': _utils,

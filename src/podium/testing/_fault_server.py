@@ -2,7 +2,8 @@
 
 Behaviours say what happens (a reply, an error status, a stall, a body no client can read); each protocol renders
 them in its own wire shape, chosen by the request's path; replies stream when the request asks (Pydantic-AI streams
-every Anthropic request). Faults that break a stream midway are scripted for OpenAI's stream shape.
+every Anthropic request). Faults that break a stream midway (an error event, a reset connection, an end without a
+finish reason) come in both stream shapes: OpenAI's `chat.completion.chunk` lines and Anthropic's named events.
 """
 
 from __future__ import annotations
@@ -73,6 +74,8 @@ _STOP_REASONS: dict[FinishReason, str] = {
     'tool_calls': 'tool_use',
     'content_filter': 'refusal',
 }
+_ANTHROPIC_ERROR_TYPES = {'server_error': 'api_error'}
+"""OpenAI's error types under the names Anthropic gives them in a stream's `error` event."""
 _HTML_PAGE = b'<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>'
 _PARTIAL_TEXT = 'The answer is'  # what a response that breaks off has delivered by then
 _OUTPUT_TOOL = 'final_result'  # the tool a pydantic-ai agent with a structured `output_type` asks the model to call
@@ -149,15 +152,19 @@ class Slow:
 
 @dataclass(frozen=True)
 class ResetMidBody:
-    """Send a 200 and part of the body, then reset the connection (TCP RST), like a proxy or node dying mid-reply."""
+    """Send a 200 and part of the body, then reset the connection (TCP RST), like a proxy or node dying mid-reply.
+
+    A stream gets its opening events and one text delta first, in the request's protocol.
+    """
 
 
 @dataclass(frozen=True)
 class Truncated:
     """End the response early but cleanly.
 
-    A stream gets one content delta, then EOF with no `finish_reason` and no `[DONE]`. A JSON body is cut
-    short of its declared `Content-Length`.
+    An OpenAI stream gets one content delta, then EOF with no `finish_reason` and no `[DONE]`; an Anthropic stream
+    gets `message_start`, one text block's start and delta, then EOF with no `message_delta` (so no `stop_reason`)
+    and no `message_stop`. A JSON body is cut short of its declared `Content-Length`.
     """
 
     text: str = _PARTIAL_TEXT
@@ -166,9 +173,11 @@ class Truncated:
 
 @dataclass(frozen=True)
 class StreamError:
-    """An error event inside a 200 SSE stream after the first delta, as OpenAI reports failures mid-generation.
+    """An error event inside a 200 SSE stream after the first delta, as providers report failures mid-generation.
 
-    A non-streaming request gets a 200 whose JSON body is the error object, as some gateways send.
+    OpenAI's stream gets a `data:` line holding the error object; Anthropic's an `event: error`, with the type under
+    Anthropic's name (`server_error` is sent as `api_error`; `overloaded_error` as it is). A non-streaming request
+    gets a 200 whose JSON body is the error object, as some gateways send.
     """
 
     message: str
@@ -635,7 +644,11 @@ class _Exchange:
                 error = self._error_body(behaviour.message, behaviour.type, behaviour.code, None)
                 if self._record.stream:
                     self._send_partial(_PARTIAL_TEXT)
-                    self._event(error)
+                    if self._anthropic:
+                        kind = _ANTHROPIC_ERROR_TYPES.get(behaviour.type, behaviour.type)
+                        self._named_event('error', self._error_body(behaviour.message, kind, None, None))
+                    else:
+                        self._event(error)
                 else:
                     self._send_json(200, error)
             case _:
@@ -739,7 +752,17 @@ class _Exchange:
 
     def _send_partial(self, text: str) -> None:
         """Start a valid response carrying `text` and stop partway, leaving the caller to end the connection."""
-        if self._record.stream:
+        if self._record.stream and self._anthropic:
+            self._open_stream()
+            start = {**self._message(Reply()), 'stop_reason': None, 'usage': {'input_tokens': 10, 'output_tokens': 0}}
+            self._named_event('message_start', {'type': 'message_start', 'message': start})
+            block = {'type': 'text', 'text': ''}
+            self._named_event(
+                'content_block_start', {'type': 'content_block_start', 'index': 0, 'content_block': block}
+            )
+            delta = {'type': 'text_delta', 'text': text}
+            self._named_event('content_block_delta', {'type': 'content_block_delta', 'index': 0, 'delta': delta})
+        elif self._record.stream:
             self._open_stream()
             self._chunk({'role': 'assistant', 'content': ''})
             self._chunk({'content': text})

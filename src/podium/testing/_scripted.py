@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import TypeAlias
 
 from pydantic import BaseModel
 from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, TextPart, ToolCallPart, UserPromptPart
-from pydantic_ai.models.function import AgentInfo, FunctionModel
+from pydantic_ai.models.function import AgentInfo, DeltaToolCall, DeltaToolCalls, FunctionModel
 from pydantic_core import from_json, to_json, to_jsonable_python
 
 from .._core._errors import ScriptError
@@ -36,7 +36,8 @@ class ScriptedModel(FunctionModel):
     Answers come first from `responses`, in order, one per request; then from the first `rules` entry whose key
     appears in the latest user prompt; then from `default`. An output value becomes a call of the agent's output
     tool, or JSON text when the agent asks for native or prompted output. `prompts` and `instructions` keep what each
-    request carried, for asserting what the model saw.
+    request carried, for asserting what the model saw. A streamed request gets the same answer in pieces of
+    `piece` characters, so streamed runs see output grow.
     """
 
     def __init__(
@@ -46,19 +47,32 @@ class ScriptedModel(FunctionModel):
         default: Answer | None = None,
         responses: Sequence[Answer] = (),
         model_name: str = 'scripted',
+        piece: int = 16,
     ) -> None:
         self.rules = dict(rules or {})
+        self.piece = piece
         self.default = default
         self.queue: list[Answer] = list(responses)
         self.prompts: list[str] = []
         self.instructions: list[str | None] = []
-        super().__init__(self._respond, model_name=model_name)
+        super().__init__(self._respond, stream_function=self._stream, model_name=model_name)
 
     def _respond(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
         prompt = latest_prompt(messages)
         self.prompts.append(prompt)
         self.instructions.append(info.instructions)
         return to_response(self._answer_for(prompt), info, prompt)
+
+    async def _stream(self, messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[str | DeltaToolCalls]:
+        """The scripted response as a stream: its text, then each tool call's arguments, a piece at a time."""
+        response = self._respond(messages, info)
+        for index, part in enumerate(response.parts):
+            if isinstance(part, TextPart):
+                for piece in _pieces(part.content, self.piece):
+                    yield piece
+            elif isinstance(part, ToolCallPart):
+                for i, piece in enumerate(_pieces(part.args_as_json_str(), self.piece)):
+                    yield {index: DeltaToolCall(name=part.tool_name if i == 0 else None, json_args=piece)}
 
     def _answer_for(self, prompt: str) -> Answer:
         if self.queue:
@@ -103,3 +117,7 @@ def _is_json_object(text: str) -> bool:
         return isinstance(from_json(text), dict)
     except ValueError:
         return False
+
+
+def _pieces(text: str, size: int) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)] or ['']

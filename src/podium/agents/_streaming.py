@@ -1,0 +1,145 @@
+"""What an agent step streams while its run streams: Pydantic-AI's own events, and its output as it grows.
+
+Both paths feed one `StepStream`: the agent path hands it the streams `Agent.run` gives an `event_stream_handler`,
+the lean path the one streamed request it sends. Its output deltas follow `Agent.run_stream`: nothing counts as
+output before the response shows its final result (`FinalResultEvent`), and from then on the response so far is
+validated with `allow_partial`, keeping what validates. A step whose streamed output stops counting (the agent asks
+the model again, or the call fails) says so with one `OutputDiscarded`, so a consumer can drop what it showed.
+
+A stream that ends cleanly but early (the connection closed before the provider said why it stopped) reads to
+Pydantic-AI as a short, complete answer; `ensure_finished` turns it into the broken connection it is, so the step
+fails (and a retry or fallback acts) instead of taking partial output for its output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, Awaitable, Callable
+from typing import Any, Final, cast
+
+from pydantic import ValidationError
+from pydantic_ai import RunContext
+from pydantic_ai.exceptions import ModelConnectionError, ModelRetry
+from pydantic_ai.messages import (
+    AgentStreamEvent,
+    FinalResultEvent,
+    ModelResponse,
+    PartDeltaEvent,
+    PartStartEvent,
+)
+from pydantic_ai.result import AgentStream
+
+from .._core._events import AgentEvent, OutputDelta, OutputDiscarded
+from .._core._flow import StepScope
+
+__all__ = ('StepStream', 'ensure_finished')
+
+Validate = Callable[[FinalResultEvent], Awaitable[Any]]
+"""The validated partial output of the response streaming now, given its final result event; raises while invalid."""
+
+_NOTHING: Final = object()
+
+ASKED_AGAIN: Final = 'the agent asks the model again: the output streamed so far is not the output'
+"""Why a step's output is discarded when another model response follows the one that streamed it."""
+
+
+class StepStream:
+    """Sends one agent step's stream events to its run, under the step's path."""
+
+    __slots__ = ('_final', '_partial', '_path', '_responses', '_scope', '_text', 'streamed')
+
+    def __init__(self, scope: StepScope) -> None:
+        self._scope = scope
+        self._path = scope.tree_path
+        self._responses = 0
+        self._final: FinalResultEvent | None = None
+        self._text = ''
+        self._partial: object = _NOTHING
+        self.streamed = False
+        """Whether anything was sent since the output was last discarded."""
+
+    async def relay(self, events: AsyncIterable[AgentStreamEvent], validate: Validate | None) -> None:
+        """Send every event of one streamed node; with `validate`, the node is a model response whose output counts."""
+        if validate is not None:
+            self._new_response()
+        emit, path = self._scope.emit, self._path
+        async for event in events:
+            emit(AgentEvent(path=path, event=event))
+            self.streamed = True
+            if validate is None:
+                continue
+            if type(event) is FinalResultEvent:
+                self._final = event
+            elif self._final is None or not isinstance(event, PartStartEvent | PartDeltaEvent):
+                continue
+            try:
+                partial = await validate(self._final)
+            except (ValidationError, ModelRetry):  # not valid yet: `Agent.run_stream` skips it too
+                continue
+            self._output(partial)
+
+    def send(self, event: AgentStreamEvent) -> None:
+        """Send one event the step made itself, as the agent would have sent it."""
+        self._scope.emit(AgentEvent(path=self._path, event=event))
+        self.streamed = True
+
+    def replayed(self) -> None:
+        """The next model response is one already streamed (the lean call's, handed to the agent): not a new one."""
+        self._responses -= 1
+
+    def discard(self, reason: str) -> None:
+        """Tell the consumer to drop what the step streamed so far, if it streamed anything."""
+        if self.streamed:
+            self._scope.emit(OutputDiscarded(path=self._path, reason=reason))
+        self.streamed = False
+        self._text, self._partial = '', _NOTHING
+
+    def _new_response(self) -> None:
+        self._responses += 1
+        self._final = None
+        if self._responses > 1 and (self._text or self._partial is not _NOTHING):
+            self.discard(ASKED_AGAIN)
+
+    def _output(self, partial: object) -> None:
+        if isinstance(partial, str) and partial.startswith(self._text):
+            grown = partial[len(self._text) :]
+            if grown:
+                self._text = partial
+                self._scope.emit(OutputDelta(path=self._path, text=grown))
+        elif partial != self._partial:
+            self._partial = partial
+            self._scope.emit(OutputDelta(path=self._path, partial=partial))
+
+    async def agent_events(self, context: RunContext[Any], events: AsyncIterable[AgentStreamEvent]) -> None:
+        """An `event_stream_handler` for `Agent.run`: called once per node that streams."""
+        del context
+        if isinstance(events, AgentStream):
+            stream = cast('AgentStream[Any, Any]', events)
+
+            async def validate(final: FinalResultEvent) -> Any:
+                return await stream.validate_response_output(stream.response, allow_partial=True)
+
+            await self.relay(stream, validate)
+            ensure_finished(stream.response)
+        else:
+            await self.relay(events, None)
+
+
+_SAYS_WHY_IT_STOPPED: Final = frozenset({'openai', 'anthropic'})
+"""Providers whose streams end with a finish reason, which Pydantic-AI keeps in `provider_details`.
+
+Pydantic-AI fills in `stop` for an OpenAI stream without one, because some OpenAI-compatible servers never send it;
+podium takes such a stream for a cut one, so a server like that fails streamed runs (plain runs are unaffected)."""
+
+
+def ensure_finished(response: ModelResponse) -> None:
+    """Raise `ModelConnectionError` when a provider's stream ended without saying why it stopped: it was cut short."""
+    if response.provider_name not in _SAYS_WHY_IT_STOPPED or response.state != 'complete':
+        return
+    if (response.provider_details or {}).get('finish_reason') is None:
+        raise ModelConnectionError(
+            response.model_name or 'model',
+            'the streamed response ended before the provider said why it stopped (no finish reason): it was cut '
+            'short, so its partial output is not an answer',
+            phase='read',
+            in_stream=True,
+        )
