@@ -21,7 +21,7 @@ from .._core._traits import StepInfo
 from ._lean import LeanPlans, plan_for_call, run_lean
 from ._prompt import Prompt, render_prompt
 from ._safe_model import SafeModels
-from ._streaming import StepStream
+from ._streaming import StepStream, can_stream
 
 __all__ = ('AgentCall', 'AgentStep', 'Lean', 'agent', 'call_agent')
 
@@ -74,7 +74,7 @@ async def call_agent(
     limits = flow.usage_limits
     start = flow.usage_for_call()
     before = copy_usage(start) if limits is not None else None  # without limits, `start` is fresh: it is the delta
-    stream = StepStream(scope) if scope is not None and scope.streaming else None
+    stream = StepStream(scope) if scope is not None and scope.streaming and can_stream(model) else None
     with collect_attempts() as attempts:
         try:
             plan = await plan_for_call(agent, prompt, deps, limits, plans or LeanPlans()) if lean is None else None

@@ -26,12 +26,16 @@ from pydantic_ai.messages import (
     PartDeltaEvent,
     PartStartEvent,
 )
+from pydantic_ai.models import Model
+from pydantic_ai.models.fallback import FallbackModel
+from pydantic_ai.models.function import FunctionModel
+from pydantic_ai.models.wrapper import WrapperModel
 from pydantic_ai.result import AgentStream
 
 from .._core._events import AgentEvent, OutputDelta, OutputDiscarded
 from .._core._flow import StepScope
 
-__all__ = ('StepStream', 'ensure_finished')
+__all__ = ('StepStream', 'can_stream', 'ensure_finished')
 
 Validate = Callable[[FinalResultEvent], Awaitable[Any]]
 """The validated partial output of the response streaming now, given its final result event; raises while invalid."""
@@ -40,6 +44,24 @@ _NOTHING: Final = object()
 
 ASKED_AGAIN: Final = 'the agent asks the model again: the output streamed so far is not the output'
 """Why a step's output is discarded when another model response follows the one that streamed it."""
+
+
+def can_stream(model: Model | None) -> bool:
+    """Whether `model` answers streamed requests.
+
+    A step whose model cannot still runs in a streaming run, without deltas, rather than fail a workflow that
+    `run()` runs fine. A `FunctionModel` streams only with a `stream_function`, a model class that does not override
+    `Model.request_stream` not at all, and a `FallbackModel` only when every model in it does.
+    """
+    while isinstance(model, WrapperModel):
+        model = model.wrapped
+    if model is None:
+        return True  # the agent has no model: the call fails the way `run()` fails
+    if isinstance(model, FunctionModel):
+        return model.stream_function is not None
+    if isinstance(model, FallbackModel):
+        return all(can_stream(m) for m in model.models)
+    return type(model).request_stream is not Model.request_stream
 
 
 class StepStream:
