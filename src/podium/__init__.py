@@ -4,21 +4,27 @@ Everything is a `Step[InT, OutT]`; composition (`>>`, `branch`, `parallel`, `map
 step, so pyright and mypy reject a workflow whose types don't line up.
 """
 
+from ._core._approval import Approval, approval
+from ._core._decisions import Approve, Edit, Reject, Review
 from ._core._errors import (
     AllModelsFailed,
+    AlreadyResumed,
     BudgetExceeded,
     CircuitOpen,
     ConfigurationError,
     ContextTooLarge,
     EmbeddingFailed,
     FallbackError,
+    InvalidDecision,
     LoopLimitReached,
     NoRoute,
+    NotWaiting,
     OutputNotAvailable,
     PodiumError,
     PriceUnknown,
     ProviderAuthError,
     Refused,
+    RunNotFound,
     StepFailed,
     StepInputError,
     StepOutputError,
@@ -26,11 +32,13 @@ from ._core._errors import (
     UnexpectedResponse,
     WorkflowError,
     WorkflowTimeout,
+    WrongWorkflow,
 )
 from ._core._flow import Flow, StepScope
 from ._core._function import FunctionStep, step
 from ._core._hooks import RunHook
-from ._core._records import Attempt, RunResult, StepRecord
+from ._core._records import Attempt, PausedRun, RunResult, StepRecord
+from ._core._run_store import InMemoryRunStore, RunSnapshot, RunStore, SQLiteRunStore
 from ._core._step import Chain, Step
 from ._core._traits import StepInfo, StepKind
 from .agents import AgentStep, agent
@@ -43,32 +51,46 @@ from .tracing import instrument, uninstrument
 __all__ = (
     'AgentStep',
     'AllModelsFailed',
+    'AlreadyResumed',
+    'Approval',
+    'Approve',
     'Attempt',
     'BudgetExceeded',
     'Chain',
     'CircuitOpen',
     'ConfigurationError',
     'ContextTooLarge',
+    'Edit',
     'EmbeddingFailed',
     'FallbackError',
     'Flow',
     'FunctionStep',
+    'InMemoryRunStore',
+    'InvalidDecision',
     'LeanPathUnavailable',
     'LoopLimitReached',
     'LoopResult',
     'ModelRouter',
     'NoRoute',
+    'NotWaiting',
     'OutputNotAvailable',
+    'PausedRun',
     'PodiumError',
     'PriceUnknown',
     'ProviderAuthError',
     'Refused',
+    'Reject',
+    'Review',
     'Route',
     'RouteDecision',
     'Router',
     'RuleRouter',
     'RunHook',
+    'RunNotFound',
     'RunResult',
+    'RunSnapshot',
+    'RunStore',
+    'SQLiteRunStore',
     'SemanticRouter',
     'Step',
     'StepFailed',
@@ -82,7 +104,9 @@ __all__ = (
     'UnexpectedResponse',
     'WorkflowError',
     'WorkflowTimeout',
+    'WrongWorkflow',
     'agent',
+    'approval',
     'as_tool',
     'branch',
     'instrument',

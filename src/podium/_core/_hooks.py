@@ -29,6 +29,8 @@ class RunHook:
 
     wraps_steps: bool = False
     """Set to `True` when `around_step` is overridden, so runs without such a hook skip the extra call per step."""
+    gates_approvals: bool = False
+    """Set to `True` by a hook that makes approval steps wait itself (a durable run's): the run then never pauses."""
 
     def run_started(self, flow: Flow[Any]) -> None:
         """A run is about to invoke its workflow."""
