@@ -82,7 +82,7 @@ class Approval(Step[T, Review[T]]):
             return Review(outcome='timed_out', value=input, reason=f'no decision within {self.timeout_s:g} s')
         decision = check_decision(self, decision)
         if isinstance(decision, Edit):
-            edited: T = decision.value  # pyright: ignore[reportUnknownMemberType]
+            edited: T = decision.value
             return Review(
                 outcome='approved', value=edited, reason=decision.reason, reviewer=decision.reviewer, edited=True
             )

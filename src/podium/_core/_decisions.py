@@ -13,7 +13,7 @@ from collections.abc import Generator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeAlias, cast
 
 from typing_extensions import TypeVar
 
@@ -31,6 +31,7 @@ __all__ = (
     'Reject',
     'Review',
     'Reviewing',
+    'Waiting',
     'check_decision',
     'current_gate',
     'use_gate',
@@ -43,12 +44,17 @@ Outcome: TypeAlias = Literal['approved', 'rejected', 'timed_out']
 
 
 class Reviewing(Protocol):
-    """What a gate and a decision check need of an approval step."""
+    """What a decision check needs of an approval step."""
 
     @property
     def name(self) -> str: ...
     @property
     def input_class(self) -> type[Any] | None: ...
+
+
+class Waiting(Reviewing, Protocol):
+    """What a gate needs of an approval step."""
+
     @property
     def timeout_s(self) -> float: ...
 
@@ -107,7 +113,7 @@ class ApprovalGate(ABC):
     """How the run an approval step is part of waits for a decision: by pausing, or on DBOS."""
 
     @abstractmethod
-    async def decide(self, step: Reviewing, input: Any, summary: str, scope: StepScope) -> Decision | None:
+    async def decide(self, step: Waiting, input: Any, summary: str, scope: StepScope) -> Decision | None:
         """The decision on `input`, or `None` when the step's timeout passed first."""
 
 
@@ -134,14 +140,15 @@ def check_decision(step: Reviewing, decision: object) -> Decision:
     if isinstance(decision, Approve | Reject):
         return decision
     if isinstance(decision, Edit):
-        value: object = decision.value  # pyright: ignore[reportUnknownMemberType]
+        edit = cast('Edit[object]', decision)
+        value = edit.value
         cls = step.input_class
         if cls is not None and not isinstance(value, cls):
             raise InvalidDecision(
                 f'approval {step.name!r} reviews a {cls.__qualname__}, but the edit is a {type(value).__qualname__}: '
                 f'pass Edit(value=<a {cls.__qualname__}>)'
             )
-        return decision  # pyright: ignore[reportUnknownVariableType]
+        return edit
     raise InvalidDecision(
         f'approval {step.name!r}: a decision is podium.Approve(), podium.Reject(reason=...) or '
         f'podium.Edit(value=...), got {type(decision).__qualname__}'

@@ -30,7 +30,7 @@ from pydantic_ai.models.wrapper import WrapperModel
 from pydantic_ai.settings import ModelSettings
 
 from ._checkpoint import Checkpoint, Position, Positions, decode, encode, plan_steps
-from ._decisions import ApprovalGate, Decision, Reviewing, check_decision, use_gate
+from ._decisions import ApprovalGate, Decision, Waiting, check_decision, use_gate
 from ._errors import InvalidDecision, ReplayMismatch, WrongWorkflow
 from ._flow import Flow, StepScope, copy_usage
 from ._hooks import RunHook
@@ -59,7 +59,7 @@ class Paused(BaseException):
     instead of taking it for a failure.
     """
 
-    def __init__(self, position: Position, step: Reviewing, summary: str) -> None:
+    def __init__(self, position: Position, step: Waiting, summary: str) -> None:
         super().__init__(position.sid)
         self.position = position
         self.step = step
@@ -255,7 +255,7 @@ class Journal(RunHook, ApprovalGate):
             raise checkpoint.error
         return checkpoint.output
 
-    async def decide(self, step: Reviewing, input: Any, summary: str, scope: StepScope) -> Decision | None:
+    async def decide(self, step: Waiting, input: Any, summary: str, scope: StepScope) -> Decision | None:
         position = _position.get()
         assert position is not None  # the journal set it around this step
         resume = self.resume
@@ -281,14 +281,7 @@ class Journal(RunHook, ApprovalGate):
         steps: dict[str, StoredStep] = {}
         for sid, checkpoint in self.finished.items():
             encoded = encode(checkpoint, self.schemas)
-            steps[sid] = StoredStep(
-                value=encoded['value'],  # pyright: ignore[reportArgumentType]
-                fingerprint=encoded['schema'],  # pyright: ignore[reportArgumentType]
-                records=encoded['records'],  # pyright: ignore[reportArgumentType]
-                usage=encoded['usage'],  # pyright: ignore[reportArgumentType]
-                error=encoded['error'],  # pyright: ignore[reportArgumentType]
-                failure=encoded['failure'],  # pyright: ignore[reportArgumentType]
-            )
+            steps[sid] = StoredStep.model_validate({**encoded, 'fingerprint': encoded['schema']})
         return RunSnapshot(
             paused=paused,
             shape=self.shape.fingerprint,

@@ -20,7 +20,16 @@ from pydantic import BaseModel, ConfigDict
 from ._errors import AlreadyResumed, RunNotFound, StoreUnavailable
 from ._records import PausedRun
 
-__all__ = ('InMemoryRunStore', 'RunSnapshot', 'RunStore', 'SQLiteRunStore', 'SnapshotStatus', 'StoredStep')
+__all__ = (
+    'TABLE',
+    'InMemoryRunStore',
+    'RunSnapshot',
+    'RunStore',
+    'SQLiteRunStore',
+    'SnapshotStatus',
+    'StoredStep',
+    'is_run_store',
+)
 
 SnapshotStatus: TypeAlias = Literal['waiting', 'decided', 'resumed']
 """`waiting` for a decision; `decided` (by `podium runs approve|reject`) but not resumed yet; `resumed`."""

@@ -13,7 +13,7 @@ from typing import Any
 from dbos import DBOS
 
 from .._core._approval import Approval, approval
-from .._core._decisions import ApprovalGate, Approve, Decision, Edit, Outcome, Reject, Review, Reviewing
+from .._core._decisions import ApprovalGate, Approve, Decision, Edit, Outcome, Reject, Review, Waiting
 from .._core._errors import ConfigurationError
 from .._core._flow import StepScope
 from ._replay import active_run, current_position
@@ -46,7 +46,7 @@ def message_for(decision: Decision) -> dict[str, Any]:
         'reason': decision.reason,
     }
     if isinstance(decision, Edit):
-        message['edit'] = decision.value  # pyright: ignore[reportUnknownMemberType]
+        message['edit'] = decision.value
     return message
 
 
@@ -62,7 +62,7 @@ def _decision_of(message: dict[str, Any]) -> Decision:
 class _DbosGate(ApprovalGate):
     """Waits for the decision as a DBOS message: the wait survives the process, and so does its timeout."""
 
-    async def decide(self, step: Reviewing, input: Any, summary: str, scope: StepScope) -> Decision | None:
+    async def decide(self, step: Waiting, input: Any, summary: str, scope: StepScope) -> Decision | None:
         position = current_position()
         if active_run() is None or position is None:
             raise ConfigurationError(f'approval step {step.name!r} is waiting outside its durable run')

@@ -13,7 +13,7 @@ from collections.abc import Generator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, cast
 
 from dbos import DBOSClient, StepInfo, WorkflowStatus
 from pydantic_ai.messages import ModelResponse
@@ -137,7 +137,7 @@ def _check_edit(decision: object, waiting: dict[str, JSONValue]) -> None:
         )
     wanted = waiting.get('input_type')
     if isinstance(decision, Edit) and isinstance(wanted, str):
-        value: object = decision.value  # pyright: ignore[reportUnknownMemberType]
+        value = cast('Edit[object]', decision).value
         if wanted not in {f'{c.__module__}:{c.__qualname__}' for c in type(value).__mro__}:
             raise InvalidDecision(
                 f'approval {waiting["name"]!r} reviews a {wanted.partition(":")[2]}, but the edit is a '
