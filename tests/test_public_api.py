@@ -25,6 +25,7 @@ PUBLIC: dict[str, set[str]] = {
         'CircuitOpen',
         'ConfigurationError',
         'ContextTooLarge',
+        'Decision',
         'Edit',
         'EmbeddingFailed',
         'FallbackError',

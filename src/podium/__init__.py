@@ -5,7 +5,7 @@ step, so pyright and mypy reject a workflow whose types don't line up.
 """
 
 from ._core._approval import Approval, approval
-from ._core._decisions import Approve, Edit, Reject, Review
+from ._core._decisions import Approve, Decision, Edit, Reject, Review
 from ._core._errors import (
     AllModelsFailed,
     AlreadyResumed,
@@ -60,6 +60,7 @@ __all__ = (
     'CircuitOpen',
     'ConfigurationError',
     'ContextTooLarge',
+    'Decision',
     'Edit',
     'EmbeddingFailed',
     'FallbackError',

@@ -34,7 +34,7 @@ from ._decisions import ApprovalGate, Decision, Waiting, check_decision, use_gat
 from ._errors import InvalidDecision, ReplayMismatch, WrongWorkflow
 from ._flow import Flow, StepScope, copy_usage
 from ._hooks import RunHook
-from ._records import PausedRun, RunResult
+from ._records import PausedRun, RunResult, StepRecord
 from ._run_store import InMemoryRunStore, RunSnapshot, RunStore, StoredStep
 
 if TYPE_CHECKING:
@@ -164,6 +164,12 @@ class Journal(RunHook, ApprovalGate):
         self.finished: dict[str, Checkpoint] = {}
         self.tapes: dict[str, list[ModelResponse]] = {}
         self.schemas: dict[type[Any], str | None] = {}
+        self.interrupted: set[int] = set()
+        """The records of steps the pause stopped (the approval and the steps around it): not results of the run."""
+
+    def step_finished(self, scope: StepScope, record: StepRecord, error: BaseException | None) -> None:
+        if isinstance(error, Paused):
+            self.interrupted.add(id(record))
 
     async def around_step(
         self, step: AnyStep, input: Any, scope: StepScope, proceed: Callable[[], Awaitable[Any]]
@@ -321,7 +327,7 @@ def paused_result(
         workflow=flow.workflow,
         output=None,
         status='paused',
-        steps=flow.records,
+        steps=tuple(r for r in flow.records if id(r) not in journal.interrupted),
         usage=flow.usage,
         duration_s=duration_s,
         paused=snapshot.paused,

@@ -192,15 +192,28 @@ class SQLiteRunStore(RunStore):
 
     def claim(self, token: str) -> RunSnapshot:
         snapshot = self.load(token)
+        snapshot.status = 'resumed'
         with closing(self._connect()) as conn, conn:
             # One UPDATE decides between two processes resuming the same token: only one sees a changed row.
             claimed = conn.execute(
-                f"UPDATE {TABLE} SET status = 'resumed' WHERE token = ? AND status != 'resumed'", (token,)
+                f"UPDATE {TABLE} SET status = 'resumed', snapshot = ? WHERE token = ? AND status != 'resumed'",
+                (snapshot.model_dump_json(), token),
             ).rowcount
         if not claimed:
             raise _resumed(token)
-        snapshot.status = 'resumed'
         return snapshot
+
+    def decide(self, token: str, decision: object) -> None:
+        snapshot = self.load(token)
+        snapshot.decision = pickle.dumps(decision)
+        snapshot.status = 'decided'
+        with closing(self._connect()) as conn, conn:
+            decided = conn.execute(
+                f"UPDATE {TABLE} SET status = 'decided', snapshot = ? WHERE token = ? AND status != 'resumed'",
+                (snapshot.model_dump_json(), token),
+            ).rowcount
+        if not decided:
+            raise _resumed(token)
 
     def waiting(self) -> list[PausedRun]:
         with closing(self._connect()) as conn:
