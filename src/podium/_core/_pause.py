@@ -31,7 +31,7 @@ from pydantic_ai.settings import ModelSettings
 
 from ._checkpoint import Checkpoint, Position, Positions, decode, encode, plan_steps
 from ._decisions import ApprovalGate, Decision, Waiting, check_decision, use_gate
-from ._errors import InvalidDecision, ReplayMismatch, WrongWorkflow
+from ._errors import ConfigurationError, InvalidDecision, ReplayMismatch, WrongWorkflow
 from ._flow import Flow, StepScope, copy_usage
 from ._hooks import RunHook
 from ._records import PausedRun, RunResult, StepRecord
@@ -286,7 +286,14 @@ class Journal(RunHook, ApprovalGate):
         )
         steps: dict[str, StoredStep] = {}
         for sid, checkpoint in self.finished.items():
-            encoded = encode(checkpoint, self.schemas)
+            try:
+                encoded = encode(checkpoint, self.schemas)
+            except (pickle.PicklingError, AttributeError, TypeError) as exc:
+                raise ConfigurationError(
+                    f'the run of {self.workflow.name!r} paused at {pause.position.sid!r}, but the output of step '
+                    f'{sid!r} cannot be stored ({exc}): outputs of a workflow that can pause must pickle, so define '
+                    'their classes at the top level of an importable module'
+                ) from exc
             steps[sid] = StoredStep.model_validate({**encoded, 'fingerprint': encoded['schema']})
         return RunSnapshot(
             paused=paused,
