@@ -4,22 +4,28 @@ Everything is a `Step[InT, OutT]`; composition (`>>`, `branch`, `parallel`, `map
 step, so pyright and mypy reject a workflow whose types don't line up.
 """
 
+from ._core._approval import Approval, approval
+from ._core._decisions import Approve, Decision, Edit, Reject, Review
 from ._core._errors import (
     AllModelsFailed,
+    AlreadyResumed,
     BudgetExceeded,
     CircuitOpen,
     ConfigurationError,
     ContextTooLarge,
     EmbeddingFailed,
     FallbackError,
+    InvalidDecision,
     LoopLimitReached,
     NoRoute,
+    NotWaiting,
     OutputNotAvailable,
     PodiumError,
     PriceUnknown,
     ProviderAuthError,
     Refused,
     RunCancelled,
+    RunNotFound,
     StepFailed,
     StepInputError,
     StepOutputError,
@@ -27,12 +33,14 @@ from ._core._errors import (
     UnexpectedResponse,
     WorkflowError,
     WorkflowTimeout,
+    WrongWorkflow,
 )
 from ._core._events import RunEvent
 from ._core._flow import Flow, StepScope
 from ._core._function import FunctionStep, step
 from ._core._hooks import RunHook
-from ._core._records import Attempt, RunResult, StepRecord
+from ._core._records import Attempt, PausedRun, RunResult, StepRecord
+from ._core._run_store import InMemoryRunStore, RunSnapshot, RunStore, SQLiteRunStore
 from ._core._step import Chain, Step
 from ._core._stream import RunStream
 from ._core._traits import StepInfo, StepKind
@@ -46,26 +54,37 @@ from .tracing import instrument, uninstrument
 __all__ = (
     'AgentStep',
     'AllModelsFailed',
+    'AlreadyResumed',
+    'Approval',
+    'Approve',
     'Attempt',
     'BudgetExceeded',
     'Chain',
     'CircuitOpen',
     'ConfigurationError',
     'ContextTooLarge',
+    'Decision',
+    'Edit',
     'EmbeddingFailed',
     'FallbackError',
     'Flow',
     'FunctionStep',
+    'InMemoryRunStore',
+    'InvalidDecision',
     'LeanPathUnavailable',
     'LoopLimitReached',
     'LoopResult',
     'ModelRouter',
     'NoRoute',
+    'NotWaiting',
     'OutputNotAvailable',
+    'PausedRun',
     'PodiumError',
     'PriceUnknown',
     'ProviderAuthError',
     'Refused',
+    'Reject',
+    'Review',
     'Route',
     'RouteDecision',
     'Router',
@@ -73,8 +92,12 @@ __all__ = (
     'RunCancelled',
     'RunEvent',
     'RunHook',
+    'RunNotFound',
     'RunResult',
+    'RunSnapshot',
+    'RunStore',
     'RunStream',
+    'SQLiteRunStore',
     'SemanticRouter',
     'Step',
     'StepFailed',
@@ -88,7 +111,9 @@ __all__ = (
     'UnexpectedResponse',
     'WorkflowError',
     'WorkflowTimeout',
+    'WrongWorkflow',
     'agent',
+    'approval',
     'as_tool',
     'branch',
     'instrument',

@@ -12,7 +12,7 @@ from pydantic_ai import Agent
 from pydantic_ai.models.test import TestModel
 
 import podium
-from podium import ConfigurationError, StepFailed
+from podium import ConfigurationError
 from podium.durable import RunNotFound, StoreUnavailable, approval, approve, durable, list_runs, show_run
 
 pytestmark = pytest.mark.anyio
@@ -65,10 +65,12 @@ def test_a_missing_store_and_an_unknown_run_are_clear_errors(tmp_path: Path) -> 
     assert "error: no durable run 'nope'" in done.stderr
 
 
-async def test_an_approval_outside_a_durable_run_says_so() -> None:
+async def test_an_approval_outside_a_durable_run_pauses_the_run() -> None:
     wait = approval(name='outside', input_type=str)
-    with pytest.raises(StepFailed, match="approval step 'outside' can only wait inside a durable run"):
-        await wait.run('refund 10')
+    result = await wait.run('refund 10')
+    assert result.status == 'paused'
+    assert result.paused is not None
+    assert result.paused.step == 'outside'
 
 
 def test_an_approval_inside_a_parallel_step_is_refused_when_made_durable(tmp_path: Path) -> None:

@@ -9,9 +9,9 @@ import pytest
 from pydantic_ai.exceptions import ModelAuthenticationError, ModelHTTPError
 from pydantic_ai.usage import RunUsage
 
+from podium._core._checkpoint import Checkpoint, _decode_error, encode
 from podium._core._classify import status_code
 from podium.cli import main
-from podium.durable._replay import Checkpoint, _decode_error, encode
 
 KEY = 'sk-proj-CANARYa1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8'
 

@@ -15,12 +15,15 @@ an error must also be a builtin (or a Pydantic-AI error, so `FallbackModel` move
     ├── CaseFileError (ValueError)             a case file, or a row of it, cannot be read
     ├── ScriptError (LookupError)              a `ScriptedModel` has no answer for a prompt
     ├── FaultServerError (RuntimeError)        a `FaultServer` is used in the wrong state
+    ├── InvalidDecision (TypeError)            a resume's decision does not fit the approval step it is for
     ├── UsageError                             a `podium` command cannot start with what it was given
     │   └── LoadError                          a `file.py:attr` or `module:attr` reference cannot be loaded
     ├── DurableError                           the run store cannot do what was asked
     │   ├── StoreUnavailable                   the database URL cannot be reached or opened
-    │   ├── RunNotFound (LookupError)          no run has that id
+    │   ├── RunNotFound (LookupError)          no run has that id (or no paused run that resume token)
+    │   ├── WrongWorkflow                      a resume token of a run of another workflow
     │   └── NotWaiting                         approve/reject on a run that is not waiting for a decision
+    │       └── AlreadyResumed                 a resume token whose run was resumed already
     └── WorkflowError (RuntimeError)           a run cannot produce its output; carries the records
         ├── StepFailed                         a step raised; the cause is chained
         ├── StepInputError (TypeError)         a step received a value of the wrong type
@@ -67,6 +70,7 @@ if TYPE_CHECKING:
 
 __all__ = (
     'AllModelsFailed',
+    'AlreadyResumed',
     'BudgetExceeded',
     'CaseFileError',
     'CircuitOpen',
@@ -76,6 +80,7 @@ __all__ = (
     'EmbeddingFailed',
     'FallbackError',
     'FaultServerError',
+    'InvalidDecision',
     'InvalidScore',
     'LoadError',
     'LoopLimitReached',
@@ -104,6 +109,7 @@ __all__ = (
     'UsageError',
     'WorkflowError',
     'WorkflowTimeout',
+    'WrongWorkflow',
 )
 
 
@@ -168,6 +174,13 @@ class FaultServerError(PodiumError, RuntimeError):
     """Raised when a `FaultServer` is started while it runs, or its URL is read while it is stopped."""
 
 
+class InvalidDecision(PodiumError, TypeError):
+    """Raised when a decision is not `Approve`, `Reject` or an `Edit` of the approval's input type.
+
+    `resume` raises it before anything runs, so a wrong decision never half-resumes a run.
+    """
+
+
 class UsageError(PodiumError):
     """Raised when a command cannot start with what it was given; the message names the argument and the fix."""
 
@@ -185,11 +198,19 @@ class StoreUnavailable(DurableError):
 
 
 class RunNotFound(DurableError, LookupError):
-    """Raised when no durable run has the given id."""
+    """Raised when no durable run has the given id, or no paused run the given resume token."""
+
+
+class WrongWorkflow(DurableError):
+    """Raised when a resume token belongs to a run of another workflow than the one asked to resume it."""
 
 
 class NotWaiting(DurableError):
     """Raised when a run is approved or rejected while it is not waiting at an approval step."""
+
+
+class AlreadyResumed(NotWaiting):
+    """Raised when a paused run is resumed, approved or rejected again after it was resumed."""
 
 
 # Run failures: raised when a run cannot produce its output; each carries the records of what ran.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_serializer, field_validator
 from pydantic_ai.messages import (
     AgentStreamEvent,
     FinalResultEvent,
@@ -25,9 +25,11 @@ from pydantic_ai.messages import (
     ToolCallPart,
     ToolCallPartDelta,
 )
+from pydantic_ai.usage import RunUsage
+from typing_extensions import TypedDict
 
 from ._classify import status_code
-from ._records import RunResult, StepRecord
+from ._records import PausedRun, RunResult, RunStatus, StepRecord
 from ._redact import describe
 from ._traits import StepKind
 
@@ -52,6 +54,19 @@ __all__ = (
 
 EventPath: TypeAlias = tuple[str, ...]
 """Names of the steps from the workflow down to the one an event is about (unnamed chains add no name)."""
+
+
+class _ResultFields(TypedDict):
+    workflow: str
+    status: RunStatus
+    output: Any
+    paused: PausedRun | None
+    steps: tuple[StepRecord, ...]
+    usage: RunUsage
+    duration_s: float
+
+
+_RESULT_FIELDS = TypeAdapter(_ResultFields)
 
 
 class _Event(BaseModel):
@@ -204,10 +219,34 @@ class StepFinished(_Event):
 
 
 class RunFinished(_Event):
-    """The run produced its output: the last event of a successful run."""
+    """The run produced its output (or paused at an approval step): the last event of a run that did not fail.
+
+    In JSON the result is its public fields: the output (absent while paused), the status, where it paused, the
+    records, the usage and the duration.
+    """
 
     type: Literal['run_finished'] = 'run_finished'
     result: RunResult[Any]
+
+    @field_serializer('result')
+    def _public_fields(self, result: RunResult[Any]) -> dict[str, Any]:
+        return {
+            'workflow': result.workflow,
+            'status': result.status,
+            'output': None if result.paused is not None else result.output,
+            'paused': result.paused,
+            'steps': result.steps,
+            'usage': result.usage,
+            'duration_s': result.duration_s,
+        }
+
+    @field_validator('result', mode='before')
+    @classmethod
+    def _from_public_fields(cls, value: object) -> object:
+        if isinstance(value, dict):
+            fields = _RESULT_FIELDS.validate_python(value)
+            return RunResult[Any](**fields)
+        return value
 
     def _detail(self) -> str:
         return f'output={_short(self.result.output)}'

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal
 
 import anyio
 from pydantic_ai.exceptions import UsageLimitExceeded
+from pydantic_ai.messages import ModelMessage
 from pydantic_ai.usage import RunUsage, UsageLimits
 from typing_extensions import TypeVar
 
@@ -107,6 +108,8 @@ class Flow(Generic[DepsT]):
     agent_run_spans: bool = True
     """Whether lean agent calls open Pydantic-AI's `<agent> run` span; podium's tracing turns it off, as its step
     span stands in for it."""
+    message_history: tuple[ModelMessage, ...] = ()
+    """The conversation before this turn (`run(..., message_history=...)`), for the steps that ask for it."""
     _state: _RunState = field(default_factory=_RunState)
 
     def __post_init__(self) -> None:
@@ -141,6 +144,7 @@ class Flow(Generic[DepsT]):
             deadline=self.deadline,
             hooks=self.hooks,
             agent_run_spans=self.agent_run_spans,
+            message_history=self.message_history,
             _state=self._state,
         )
 

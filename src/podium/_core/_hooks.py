@@ -32,6 +32,8 @@ class RunHook:
     """Set to `True` when `around_step` is overridden, so runs without such a hook skip the extra call per step."""
     listens: bool = False
     """Set to `True` when `on_event` is overridden: steps build events only when some hook of the run listens."""
+    gates_approvals: bool = False
+    """Set to `True` by a hook that makes approval steps wait itself (a durable run's): the run then never pauses."""
 
     def run_started(self, flow: Flow[Any]) -> None:
         """A run is about to invoke its workflow."""

@@ -4,21 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Generic, Literal, TypeAlias
+from typing import Any, Generic, Literal, TypeAlias
 
+from pydantic_ai.messages import ModelMessage
 from pydantic_ai.usage import RunUsage
 from pydantic_core import to_jsonable_python
 from typing_extensions import TypeVar
 
-from ._errors import RecordNotFound
+from ._errors import ConfigurationError, OutputNotAvailable, RecordNotFound
 
-__all__ = ('Attempt', 'JSONValue', 'RunResult', 'RunStatus', 'StepRecord', 'StepStatus', 'usage_summary')
+__all__ = (
+    'Attempt',
+    'JSONValue',
+    'PausedRun',
+    'RunResult',
+    'RunStatus',
+    'StepRecord',
+    'StepStatus',
+    'usage_summary',
+)
 
 OutT_co = TypeVar('OutT_co', covariant=True)
 
 JSONValue: TypeAlias = 'str | int | float | bool | list[JSONValue] | dict[str, JSONValue] | None'
 StepStatus: TypeAlias = Literal['ok', 'degraded', 'failed', 'cancelled']
-RunStatus: TypeAlias = Literal['ok', 'degraded']
+RunStatus: TypeAlias = Literal['ok', 'degraded', 'paused']
 Scalar: TypeAlias = str | int | float | bool
 
 
@@ -127,22 +137,116 @@ def usage_summary(usage: RunUsage) -> dict[str, JSONValue]:
     return out
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PausedRun:
+    """Where a paused run waits: at an approval step, until `workflow.resume(token, decision)`."""
+
+    token: str
+    """What `resume` (and `podium runs approve|reject`) takes to find the run again in its store."""
+    workflow: str
+    """The name of the workflow that paused; only that workflow can resume it."""
+    step: str
+    """The approval step's name."""
+    position: str
+    """The approval step's position in the run (`workflow/chain/step#n`)."""
+    summary: str
+    """What the reviewer is shown (the approval's `summary`, or its input rendered)."""
+    since: float
+    """When the run paused (seconds since the epoch)."""
+    expires_at: float
+    """When the approval's timeout passes: a later decision resumes the run down the `timed_out` path."""
+
+
+@dataclass(frozen=True, kw_only=True, init=False)
 class RunResult(Generic[OutT_co]):
-    """The outcome of `Step.run`: the typed output and everything that led to it."""
+    """The outcome of `Step.run`: the typed output and everything that led to it.
+
+    A run that reached an approval step returns a paused result instead: `status == 'paused'`, `paused` says where
+    it waits and holds the resume token, and reading `output` raises `OutputNotAvailable`. One type rather than a
+    union keeps every existing `result.output` typed as the workflow's output, and a caller that forgets the pause
+    gets an error naming the token instead of a silent `None`.
+    """
 
     workflow: str
     """Name of the step that was run."""
-    output: OutT_co
-    """The typed output."""
     status: RunStatus
-    """`degraded` when any fallback or default produced part of the output."""
+    """`degraded` when any fallback or default produced part of the output; `paused` at an approval step."""
     steps: tuple[StepRecord, ...]
-    """One record per step, in start order."""
+    """One record per step, in start order (of a paused run: the steps that finished before the pause)."""
     usage: RunUsage
     """Usage summed over every model call of the run."""
     duration_s: float
     """Wall time of the run."""
+    paused: PausedRun | None = None
+    """Where the run waits, when `status == 'paused'`; `None` otherwise."""
+    message_history: tuple[ModelMessage, ...] | None = None
+    """The conversation so far, when the run was one turn of it (`run(..., message_history=...)`)."""
+    _output: Any = None
+    _turn: tuple[ModelMessage, ...] = ()
+
+    def __init__(
+        self,
+        *,
+        workflow: str,
+        output: OutT_co,
+        status: RunStatus,
+        steps: tuple[StepRecord, ...],
+        usage: RunUsage,
+        duration_s: float,
+        paused: PausedRun | None = None,
+        message_history: tuple[ModelMessage, ...] | None = None,
+        _turn: tuple[ModelMessage, ...] = (),
+        **extra: Any,
+    ) -> None:
+        values: dict[str, Any] = {
+            'workflow': workflow,
+            '_output': output,
+            'status': status,
+            'steps': steps,
+            'usage': usage,
+            'duration_s': duration_s,
+            'paused': paused,
+            'message_history': message_history,
+            '_turn': _turn,
+            **extra,
+        }
+        for key, value in values.items():
+            object.__setattr__(self, key, value)  # a frozen dataclass sets its fields this way in its own __init__
+
+    @property
+    def output(self) -> OutT_co:
+        """The typed output; raises `OutputNotAvailable` when the run is paused at an approval."""
+        if self.paused is not None:
+            raise OutputNotAvailable(
+                f'the run of {self.workflow!r} paused at approval step {self.paused.step!r} and has no output yet: '
+                f'resume it with `await workflow.resume({self.paused.token!r}, podium.Approve())` (or Reject/Edit)'
+            )
+        output: OutT_co = self._output
+        return output
+
+    def new_messages(self) -> list[ModelMessage]:
+        """This turn of the conversation, to store and pass in the next turn's `message_history`.
+
+        One request with the run's input as the user prompt and one response with the output: the workflow is one
+        party of the conversation, whichever agents it ran inside (their own exchanges, such as extraction tool
+        calls, are not the conversation).
+
+        Raises:
+            ConfigurationError: when the run was not given `message_history` (pass `[]` for the first turn).
+            OutputNotAvailable: when the run is paused and has no answer yet.
+        """
+        if self.message_history is None:
+            raise ConfigurationError(
+                f'the run of {self.workflow!r} was not a conversation turn: pass message_history= to run() (an empty '
+                'list for the first turn) to get its new messages'
+            )
+        self.output  # noqa: B018  # a paused turn has no answer: raise before handing out half a turn
+        return list(self._turn)
+
+    def all_messages(self) -> list[ModelMessage]:
+        """The conversation so far: the history the run was given, then this turn's new messages."""
+        turn = self.new_messages()
+        return [*(self.message_history or ()), *turn]
 
     @property
     def degraded_reasons(self) -> tuple[str, ...]:
@@ -158,10 +262,13 @@ class RunResult(Generic[OutT_co]):
 
     def summary(self) -> dict[str, JSONValue]:
         """A stable, snapshot-friendly dict: no timestamps, ids or durations."""
-        return {
+        out: dict[str, JSONValue] = {
             'workflow': self.workflow,
             'status': self.status,
-            'output': to_jsonable_python(self.output, fallback=repr),
+            'output': to_jsonable_python(self._output, fallback=repr),
             'steps': [r.summary() for r in self.steps],
             'usage': usage_summary(self.usage),
         }
+        if self.paused is not None:
+            out['paused'] = {'step': self.paused.step, 'position': self.paused.position, 'summary': self.paused.summary}
+        return out

@@ -10,18 +10,25 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any, ClassVar, Generic, cast, final, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, cast, final, overload
 
 import anyio
+from pydantic_ai.messages import ModelMessage
 from pydantic_ai.usage import RunUsage, UsageLimits
 from typing_extensions import TypeVar
 
+from ._conversation import check_history, turn_of
 from ._errors import ConfigurationError, StepInputError, WorkflowError, WorkflowTimeout
 from ._flow import Flow, StepScope
 from ._hooks import RunHook, default_hooks
+from ._pause import Paused, journal_for, paused_result, resume_run
 from ._records import RunResult
 from ._stream import DEFAULT_BUFFER, EventCallback, RunStream, run_with_callback
 from ._traits import StepInfo
+
+if TYPE_CHECKING:
+    from ._decisions import Decision
+    from ._run_store import RunStore
 
 __all__ = ('AnyStep', 'Chain', 'DepsT', 'InT', 'OutT', 'Step')
 
@@ -123,6 +130,8 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
         timeout: float | None = None,
         hooks: Sequence[RunHook] = (),
         on_event: EventCallback | None = None,
+        message_history: Sequence[ModelMessage] | None = None,
+        store: RunStore | None = None,
     ) -> RunResult[O]: ...
     @overload
     async def run(
@@ -134,6 +143,8 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
         timeout: float | None = None,
         hooks: Sequence[RunHook] = (),
         on_event: EventCallback | None = None,
+        message_history: Sequence[ModelMessage] | None = None,
+        store: RunStore | None = None,
     ) -> RunResult[O]: ...
     async def run(
         self,
@@ -144,6 +155,8 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
         timeout: float | None = None,
         hooks: Sequence[RunHook] = (),
         on_event: EventCallback | None = None,
+        message_history: Sequence[ModelMessage] | None = None,
+        store: RunStore | None = None,
     ) -> RunResult[Any]:
         """Run this step as a workflow.
 
@@ -155,18 +168,35 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
             timeout: Seconds after which the run stops with `WorkflowTimeout`, also when a step never yields: the
                 deadline is checked before every step, and sync function steps then run in a worker thread.
             hooks: Run hooks for this run, after those `podium.instrument()` installed.
+            message_history: The conversation so far, when the run is one turn of it (Pydantic-AI messages; `[]` for
+                the first turn): steps that ask for it (`podium.agent(..., history=True)`, `Router(history=True)`)
+                get it, and `result.new_messages()` is the turn to store.
+            store: Where the run keeps its snapshot if it pauses at an approval step (`InMemoryRunStore` of this
+                process by default; `SQLiteRunStore(path)` to resume in another process).
             on_event: A sync or async function called with every event of the run as it happens (the events
                 `stream` yields), for code that does not iterate.
+
+        Returns:
+            The result; `status == 'paused'` when the run waits at an approval step (see `resume`).
 
         Raises:
             WorkflowError: when no output can be produced; it carries the records of every step that ran.
         """
         if on_event is not None:
-            stream = self.stream(input, deps=deps, usage_limits=usage_limits, timeout=timeout, hooks=hooks)
+            stream = self.stream(
+                input,
+                deps=deps,
+                usage_limits=usage_limits,
+                timeout=timeout,
+                hooks=hooks,
+                message_history=message_history,
+                store=store,
+            )
             return await run_with_callback(stream, on_event)
         if timeout is not None and not timeout > 0:
             raise ConfigurationError(f'timeout must be positive (seconds), got {timeout!r}')
         start = time.perf_counter()
+        history = check_history(message_history)
         flow = Flow[Any](
             workflow=self.name,
             deps=deps,
@@ -174,7 +204,8 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
             usage=RunUsage(),
             usage_limits=usage_limits,
             deadline=None if timeout is None else start + timeout,
-            hooks=(*default_hooks(), *hooks),
+            hooks=(*default_hooks(), *hooks, *journal_for(self, store, hooks)),
+            message_history=history or (),
         )
         for hook in flow.hooks:
             hook.run_started(flow)
@@ -186,6 +217,10 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
                     output = await self.invoke(input, flow)
                 # A step that blocked past the deadline without yielding must not pass for a timely result.
                 flow.check_deadline(self.name)
+        except Paused as pause:
+            for hook in reversed(flow.hooks):
+                hook.run_finished(flow, None)
+            return paused_result(flow, pause, history, time.perf_counter() - start)
         except BaseException as exc:
             error: BaseException = exc
             if isinstance(exc, TimeoutError) and not isinstance(exc, WorkflowError):
@@ -205,6 +240,8 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
             steps=flow.records,
             usage=flow.usage,
             duration_s=time.perf_counter() - start,
+            message_history=history,
+            _turn=() if history is None else turn_of(input, output),
         )
         for hook in reversed(flow.hooks):
             hook.run_finished(flow, None)
@@ -220,6 +257,8 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
         timeout: float | None = None,
         hooks: Sequence[RunHook] = (),
         on_event: EventCallback | None = None,
+        message_history: Sequence[ModelMessage] | None = None,
+        store: RunStore | None = None,
     ) -> RunResult[O]: ...
     @overload
     def run_sync(
@@ -231,6 +270,8 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
         timeout: float | None = None,
         hooks: Sequence[RunHook] = (),
         on_event: EventCallback | None = None,
+        message_history: Sequence[ModelMessage] | None = None,
+        store: RunStore | None = None,
     ) -> RunResult[O]: ...
     def run_sync(
         self,
@@ -241,13 +282,22 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
         timeout: float | None = None,
         hooks: Sequence[RunHook] = (),
         on_event: EventCallback | None = None,
+        message_history: Sequence[ModelMessage] | None = None,
+        store: RunStore | None = None,
     ) -> RunResult[Any]:
         """`run` for scripts: starts an event loop, so never call it from async code."""
 
         async def main() -> RunResult[Any]:
             run = cast(Callable[..., Awaitable[RunResult[Any]]], self.run)
             return await run(
-                input, deps=deps, usage_limits=usage_limits, timeout=timeout, hooks=hooks, on_event=on_event
+                input,
+                deps=deps,
+                usage_limits=usage_limits,
+                timeout=timeout,
+                hooks=hooks,
+                message_history=message_history,
+                store=store,
+                on_event=on_event,
             )
 
         return anyio.run(main)
@@ -261,6 +311,8 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
         usage_limits: UsageLimits | None = None,
         timeout: float | None = None,
         hooks: Sequence[RunHook] = (),
+        message_history: Sequence[ModelMessage] | None = None,
+        store: RunStore | None = None,
         buffer: int = DEFAULT_BUFFER,
     ) -> RunStream[O]: ...
     @overload
@@ -272,6 +324,8 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
         usage_limits: UsageLimits | None = None,
         timeout: float | None = None,
         hooks: Sequence[RunHook] = (),
+        message_history: Sequence[ModelMessage] | None = None,
+        store: RunStore | None = None,
         buffer: int = DEFAULT_BUFFER,
     ) -> RunStream[O]: ...
     def stream(
@@ -282,6 +336,8 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
         usage_limits: UsageLimits | None = None,
         timeout: float | None = None,
         hooks: Sequence[RunHook] = (),
+        message_history: Sequence[ModelMessage] | None = None,
+        store: RunStore | None = None,
         buffer: int = DEFAULT_BUFFER,
     ) -> RunStream[Any]:
         """Run this step as a workflow and see its events as they happen.
@@ -299,9 +355,65 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
         run = cast(Callable[..., Awaitable[RunResult[Any]]], self.run)
 
         def runner(listeners: tuple[RunHook, ...]) -> Awaitable[RunResult[Any]]:
-            return run(input, deps=deps, usage_limits=usage_limits, timeout=timeout, hooks=(*hooks, *listeners))
+            return run(
+                input,
+                deps=deps,
+                usage_limits=usage_limits,
+                timeout=timeout,
+                hooks=(*hooks, *listeners),
+                message_history=message_history,
+                store=store,
+            )
 
         return RunStream[Any](self.name, runner, buffer=buffer)
+
+    async def resume(
+        self,
+        token: str,
+        decision: Decision | None = None,
+        *,
+        store: RunStore | None = None,
+        deps: Any = None,
+        usage_limits: UsageLimits | None = None,
+        timeout: float | None = None,
+        hooks: Sequence[RunHook] = (),
+    ) -> RunResult[OutT]:
+        """Continue a run that paused at an approval step, with the reviewer's decision.
+
+        The workflow runs again from its stored input: every step that finished before the pause returns its stored
+        output and record without running (no model is called again), and the approval step outputs the decision's
+        `Review`. The run may pause again at a later approval, with a new token.
+
+        Args:
+            token: `result.paused.token` of the paused result.
+            decision: `Approve()`, `Reject(reason=...)` or `Edit(value=...)` (a value of the approval's input type);
+                by default the one `podium runs approve|reject` recorded in the store.
+            store: The store the run paused in.
+            deps: As for `run`: deps belong to the resuming process, not to the paused run.
+            usage_limits: As for `run`; the replayed steps' usage counts against them.
+            timeout: As for `run`.
+            hooks: As for `run`.
+
+        Raises:
+            InvalidDecision: before anything runs, when the decision does not fit the approval step.
+            WrongWorkflow: when the token belongs to a run of another workflow.
+            AlreadyResumed: when the run was resumed already.
+            RunNotFound: when the store has no run with that token.
+        """
+
+        def again(input: Any, history: Sequence[ModelMessage] | None) -> Awaitable[RunResult[Any]]:
+            run = cast(Callable[..., Awaitable[RunResult[Any]]], self.run)
+            return run(
+                input,
+                deps=deps,
+                usage_limits=usage_limits,
+                timeout=timeout,
+                hooks=hooks,
+                message_history=history,
+                store=store,
+            )
+
+        return await resume_run(self, token, decision, store, again)
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}({self.name!r})'

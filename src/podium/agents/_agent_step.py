@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeAlias, cast, overload
 
 from pydantic_ai.agent import AbstractAgent
+from pydantic_ai.messages import ModelMessage
 from pydantic_ai.models import Model
 from pydantic_ai.usage import RunUsage
 from typing_extensions import TypeVar
@@ -57,6 +58,7 @@ async def call_agent(
     scope: StepScope | None = None,
     models: SafeModels | None = None,
     plans: LeanPlans | None = None,
+    message_history: Sequence[ModelMessage] | None = None,
 ) -> AgentCall[OutT]:
     """Run `agent` once inside `flow`: the run's usage and limits apply, its usage is counted into the run.
 
@@ -67,7 +69,8 @@ async def call_agent(
     `infer_name=False` because name inference walks the caller's frames on every call; steps name agents instead.
     The model called is `models.for_agent(agent)` (see `_safe_model`): one retry loop with safe defaults; keep one
     `SafeModels` per step so that its runs share the retry budget, and one `LeanPlans` so the lean plan is captured
-    once. When the run streams, so does the call (see `_streaming`); a call that fails after streaming anything
+    once. A call given `message_history` takes the agent path: the lean plan is one request without a history.
+    When the run streams, so does the call (see `_streaming`); a call that fails after streaming anything
     sends `OutputDiscarded` first, so what it streamed is never taken for its output.
     """
     model = (models or SafeModels()).for_agent(agent)
@@ -77,7 +80,9 @@ async def call_agent(
     stream = StepStream(scope) if scope is not None and scope.streaming and can_stream(model) else None
     with collect_attempts() as attempts:
         try:
-            plan = await plan_for_call(agent, prompt, deps, limits, plans or LeanPlans()) if lean is None else None
+            plan = None
+            if lean is None and not message_history:
+                plan = await plan_for_call(agent, prompt, deps, limits, plans or LeanPlans())
             if plan is not None:
                 # Under podium's tracing, the step span stands in for the agent's run span unless asked otherwise.
                 output, answered_by = await run_lean(
@@ -103,6 +108,7 @@ async def call_agent(
                     usage_limits=limits,
                     infer_name=False,
                     event_stream_handler=None if stream is None else stream.agent_events,
+                    message_history=list(message_history) if message_history else None,
                 )
                 output, answered_by = result.output, result.response.model_name
         except BaseException as exc:
@@ -132,7 +138,8 @@ class AgentStep(Step[InT, OutT, DepsT]):
     """A `pydantic_ai.Agent[Deps, OutT]` as a `Step[InT, OutT, Deps]`.
 
     The input is rendered into the prompt; the agent's own tools, retries and output validation run untouched.
-    A tool-less agent runs on the lean path unless `lean=False` (see `call_agent`).
+    A tool-less agent runs on the lean path unless `lean=False` (see `call_agent`), or unless the step takes the
+    conversation's history (`history=True`) and the run has one: then it runs `Agent.run` with it.
     """
 
     record_kind = 'agent'
@@ -146,8 +153,11 @@ class AgentStep(Step[InT, OutT, DepsT]):
         input_type: type[InT] | None = None,
         deps: Callable[[Any], object] | None = None,
         lean: Lean = None,
+        history: bool = False,
     ) -> None:
         self.agent = agent
+        self.history = history
+        """Whether the agent gets the run's `message_history` (a conversation's earlier turns)."""
         self.name = ensure_named(name, agent.name or 'agent')
         self.prompt = prompt
         self._prompt_takes_flow = prompt is not None and _takes_two(prompt)
@@ -180,6 +190,7 @@ class AgentStep(Step[InT, OutT, DepsT]):
             scope=scope,
             models=self.models,
             plans=self.plans,
+            message_history=flow.message_history if self.history else None,
         )
         return self._finish(scope, call)
 
@@ -222,6 +233,7 @@ def agent(
     input_type: type[InT] | None = None,
     name: str | None = None,
     lean: Lean = None,
+    history: bool = False,
 ) -> AgentStep[InT, OutT, AgentDepsT]: ...
 @overload
 def agent(
@@ -233,6 +245,7 @@ def agent(
     input_type: type[InT] | None = None,
     name: str | None = None,
     lean: Lean = None,
+    history: bool = False,
 ) -> AgentStep[InT, OutT, DepsT]: ...
 @overload
 def agent(
@@ -242,6 +255,7 @@ def agent(
     input_type: type[InT],
     name: str | None = None,
     lean: Lean = None,
+    history: bool = False,
 ) -> AgentStep[InT, OutT, AgentDepsT]: ...
 @overload
 def agent(
@@ -252,6 +266,7 @@ def agent(
     deps: Callable[[DepsT], AgentDepsT],
     name: str | None = None,
     lean: Lean = None,
+    history: bool = False,
 ) -> AgentStep[InT, OutT, DepsT]: ...
 @overload
 def agent(
@@ -260,6 +275,7 @@ def agent(
     *,
     name: str | None = None,
     lean: Lean = None,
+    history: bool = False,
 ) -> AgentStep[str, OutT, AgentDepsT]: ...
 @overload
 def agent(
@@ -269,6 +285,7 @@ def agent(
     deps: Callable[[DepsT], AgentDepsT],
     name: str | None = None,
     lean: Lean = None,
+    history: bool = False,
 ) -> AgentStep[str, OutT, DepsT]: ...
 def agent(
     agent: AbstractAgent[Any, Any],
@@ -279,6 +296,7 @@ def agent(
     name: str | None = None,
     deps: Callable[[Any], object] | None = None,
     lean: Lean = None,
+    history: bool = False,
 ) -> AgentStep[Any, Any, Any]:
     """Make a `pydantic_ai.Agent` a step.
 
@@ -297,7 +315,10 @@ def agent(
         lean: `False` always calls `Agent.run`. By default a tool-less agent with static instructions and no output
             validators or functions calls its model directly with the request the agent would send, which saves
             the agent loop's milliseconds of CPU per call; outputs, usage, retries and errors are the same.
+        history: `True` passes the conversation's earlier turns (`run(..., message_history=...)`) to the agent as
+            Pydantic-AI's `message_history`, on the `Agent.run` path. Give such agents `instructions=`: Pydantic-AI
+            sends a `system_prompt` only when the history is empty.
     """
     if input_type is None and prompt is None:
         input_type = str
-    return AgentStep(agent, name=name, prompt=prompt, input_type=input_type, deps=deps, lean=lean)
+    return AgentStep(agent, name=name, prompt=prompt, input_type=input_type, deps=deps, lean=lean, history=history)

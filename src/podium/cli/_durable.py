@@ -1,4 +1,7 @@
-"""Commands for durable runs: `run --durable`, `runs`, `runs show`, `approve`, `reject` and `worker`.
+"""Commands for durable and paused runs: `run --durable`, `runs`, `runs show|approve|reject`, `worker`.
+
+`runs approve|reject` (and `runs`) also work on a `SQLiteRunStore` file of runs paused at an approval step outside
+DBOS: the decision is recorded with the run, and its workflow's `resume(token)` uses it.
 
 `podium.durable` needs DBOS (`pip install 'podium[durable]'`); it is imported when a command runs, so the rest of
 the CLI works without it.
@@ -13,13 +16,16 @@ import json
 import os
 import sys
 from collections.abc import Callable, Generator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
 from pydantic_core import to_jsonable_python
 
+from .._core._decisions import Approve, Reject
 from .._core._errors import LoadError
 from .._core._records import usage_summary
+from .._core._run_store import SQLiteRunStore, is_run_store
 from .._core._step import Step
 from ._input import parse_input
 from ._load import load_object
@@ -66,13 +72,22 @@ def add_commands(commands: Commands) -> None:
     runs = add_command(commands, 'runs', help='list durable runs, or show one')
     runs.add_argument('--db', help=_DB_HELP)
     runs.add_argument('--limit', type=positive_int, default=50, help='how many runs to list, newest first (default 50)')
-    runs.set_defaults(handler=_needs_dbos(_runs))
+    runs.set_defaults(handler=_runs)
     shows = runs.add_subparsers(dest='runs_command')
     show = add_command(shows, 'show', help="print a run's checkpoints and step records")
     show.add_argument('run_id')
     show.add_argument('--db', help=_DB_HELP)
     show.add_argument('--json', action='store_true', help='print the run as JSON')
     show.set_defaults(handler=_needs_dbos(_show))
+    for name, approved in (('approve', True), ('reject', False)):
+        decide = add_command(
+            shows, name, help=f'{name} a run waiting at an approval step (a paused run, or a durable one)'
+        )
+        decide.add_argument('run_id', help="the paused run's resume token, or the durable run's id")
+        decide.add_argument('--reason', required=not approved, help='why; shown in the run and passed on')
+        decide.add_argument('--by', help='who decides (recorded with the decision)')
+        decide.add_argument('--db', help=_DB_HELP + ', or a SQLiteRunStore file of paused runs')
+        decide.set_defaults(handler=functools.partial(_decide_any, approved=approved))
 
     for name, handler, helptext in (
         ('approve', _approve, 'approve a run waiting at an approval step'),
@@ -196,7 +211,43 @@ async def _announce_wait(desk: DurableWorkflow[Any, Any], run_id: str) -> None:
             return
 
 
+def _paused_store(db: str | None) -> SQLiteRunStore | None:
+    """The store of paused runs `--db` names, when it names one (a file of paused runs, not a DBOS run store)."""
+    if db is None:
+        return None
+    path = Path(db.removeprefix('sqlite:///'))
+    return SQLiteRunStore(path) if is_run_store(path) else None
+
+
+def _decide_any(args: argparse.Namespace, *, approved: bool) -> int:
+    """Record the decision with a paused run (its resume uses it), or send it to a waiting durable run."""
+    store = _paused_store(args.db)
+    if store is None:
+        return _needs_dbos(_approve if approved else _reject)(args)
+    decision = (
+        Approve(reviewer=args.by, reason=args.reason) if approved else Reject(reason=args.reason, reviewer=args.by)
+    )
+    store.decide(args.run_id, decision)
+    print(
+        f'{"approved" if approved else "rejected"} {args.run_id}; it continues when its workflow resumes it: '
+        f'await workflow.resume({args.run_id!r}, store=SQLiteRunStore({str(store.path)!r}))'
+    )
+    return 0
+
+
 def _runs(args: argparse.Namespace) -> int:
+    paused = _paused_store(args.db)
+    if paused is not None:
+        waiting = paused.waiting()
+        if not waiting:
+            print('no paused runs')
+        for run in waiting:
+            print(f'{run.token}  {run.workflow}  waiting at {run.step!r}: {run.summary}')
+        return 0
+    return _needs_dbos(_durable_runs)(args)
+
+
+def _durable_runs(args: argparse.Namespace) -> int:
     from ..durable import list_runs
 
     runs = list_runs(args.db, limit=args.limit)

@@ -8,21 +8,25 @@ try:
 except ImportError as _missing:
     raise ImportError("podium.durable needs DBOS: pip install 'podium[durable]'") from _missing
 
+from .._core._approval import Approval, approval
+from .._core._decisions import Approve, Edit, Outcome, Reject, Review
 from .._core._errors import DurableError, NotWaiting, ReplayMismatch, RunNotFound, StoreUnavailable
-from ._approval import Approval, Outcome, Review, approval
 from ._hook import checkpointed
-from ._runs import RunInfo, StepCheckpoint, approve, list_runs, reject, show_run
+from ._runs import RunInfo, StepCheckpoint, approve, decide, list_runs, reject, show_run
 from ._store import DEFAULT_DB
 from ._workflow import DurableResult, DurableWorkflow, durable, run
 
 __all__ = (
     'DEFAULT_DB',
     'Approval',
+    'Approve',
     'DurableError',
     'DurableResult',
     'DurableWorkflow',
+    'Edit',
     'NotWaiting',
     'Outcome',
+    'Reject',
     'ReplayMismatch',
     'Review',
     'RunInfo',
@@ -32,6 +36,7 @@ __all__ = (
     'approval',
     'approve',
     'checkpointed',
+    'decide',
     'durable',
     'list_runs',
     'reject',

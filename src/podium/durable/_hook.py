@@ -27,16 +27,19 @@ from dbos import StepOptions
 from pydantic_ai.durable_exec.dbos import DBOSModel, StepConfig
 from pydantic_ai.models import Model, infer_model
 
+from .._core._checkpoint import plan_steps
+from .._core._decisions import use_gate
 from .._core._errors import ConfigurationError, ReplayMismatch
 from .._core._flow import StepScope, copy_usage
 from .._core._hooks import RunHook
 from .._core._step import AnyStep, Step
 from .._core._traits import StepInfo
+from ._approval import DBOS_GATE
 from ._replay import Checkpoint, active_run, checkpoint_step, current_position, enter
 
 __all__ = ('Checkpointed', 'DurableSteps', 'checkpointed')
 
-Kind = Literal['checkpoint', 'router', 'choice', 'glue']
+Kind = Literal['checkpoint', 'router', 'choice', 'glue', 'approval']
 
 
 class Checkpointed(Step[Any, Any, Any]):
@@ -78,29 +81,17 @@ class DurableSteps(RunHook):
     """The run hook of a durable workflow: replays or checkpoints each step as its description calls for."""
 
     wraps_steps = True
+    gates_approvals = True
 
     def __init__(self, workflow: AnyStep, *, step_config: StepConfig) -> None:
         self._step_config = step_config
         self._options = cast(StepOptions, dict(step_config))
-        self._plans: dict[int, _Plan] = {}
         self._schemas: dict[type[Any], str | None] = {}
-        self._plan_tree(workflow, unit=None)
-
-    def _plan_tree(self, step: AnyStep, *, unit: str | None) -> None:
-        info = step.describe()
-        if info.pauses and unit is not None:
-            raise ConfigurationError(
-                f'approval step {step.name!r} sits inside {unit!r}, which a durable run records as one unit (a '
-                'parallel, map_each, hedge, timeout, circuit breaker or checkpointed step) and cannot pause inside; '
-                'move the approval before or after it'
-            )
-        if id(step) not in self._plans:
-            self._plans[id(step)] = self._plan_for(step, info)
-        kind = self._plans[id(step)].kind
-        for _, child in info.children:
-            self._plan_tree(child, unit=unit or (step.name if kind == 'checkpoint' else None))
+        self._plans = plan_steps(workflow, self._plan_for, lambda plan: plan.kind == 'checkpoint')
 
     def _plan_for(self, step: AnyStep, info: StepInfo) -> _Plan:
+        if info.pauses:
+            return _Plan('approval')
         if info.decides_with is not None:
             return _Plan('router', _router_model(step.name, info.decides_with.model, self._step_config))
         if not info.deterministic:
@@ -125,6 +116,9 @@ class DurableSteps(RunHook):
         with enter(position):
             if plan.kind == 'checkpoint':
                 return await self._checkpoint(step, scope, proceed, position)
+            if plan.kind == 'approval':
+                with use_gate(DBOS_GATE):
+                    return await proceed()
             decides_with = step.describe().decides_with
             if plan.router_model is not None and decides_with is not None:
                 with decides_with.override(model=plan.router_model):

@@ -13,20 +13,21 @@ from collections.abc import Generator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, cast
 
 from dbos import DBOSClient, StepInfo, WorkflowStatus
 from pydantic_ai.messages import ModelResponse
 
-from .._core._errors import NotWaiting, RunNotFound, StoreUnavailable
+from .._core._decisions import Approve, Decision, Edit, Reject
+from .._core._errors import InvalidDecision, NotWaiting, RunNotFound, StoreUnavailable
 from .._core._records import JSONValue
 from .._core._redact import describe
-from ._approval import WAITING_EVENT, topic_for
+from ._approval import WAITING_EVENT, message_for, topic_for
 from ._replay import PREFIX, plain
 from ._store import Store
 from ._workflow import SUMMARY_EVENT, WORKFLOW_NAME
 
-__all__ = ('DurableState', 'RunInfo', 'StepCheckpoint', 'approve', 'list_runs', 'reject', 'show_run')
+__all__ = ('DurableState', 'RunInfo', 'StepCheckpoint', 'approve', 'decide', 'list_runs', 'reject', 'show_run')
 
 DurableState: TypeAlias = Literal['queued', 'running', 'waiting', 'ok', 'degraded', 'failed', 'cancelled']
 
@@ -99,15 +100,21 @@ def show_run(run_id: str, db: str | None = None) -> RunInfo:
 
 def approve(run_id: str, *, db: str | None = None, reviewer: str | None = None, reason: str | None = None) -> None:
     """Approve the run waiting at an approval step; it resumes in whichever process runs it (now or later)."""
-    _decide(run_id, db, approved=True, reviewer=reviewer, reason=reason)
+    decide(run_id, Approve(reviewer=reviewer, reason=reason), db=db)
 
 
 def reject(run_id: str, *, reason: str, db: str | None = None, reviewer: str | None = None) -> None:
     """Reject the run waiting at an approval step; the approval's `Review.outcome` is `rejected`."""
-    _decide(run_id, db, approved=False, reviewer=reviewer, reason=reason)
+    decide(run_id, Reject(reason=reason, reviewer=reviewer), db=db)
 
 
-def _decide(run_id: str, db: str | None, *, approved: bool, reviewer: str | None, reason: str | None) -> None:
+def decide(run_id: str, decision: Decision, *, db: str | None = None) -> None:
+    """Send `decision` (`Approve`, `Reject` or `Edit`, as `workflow.resume` takes) to the run waiting at an approval.
+
+    Raises:
+        InvalidDecision: when it is no decision, or an edit of another type than the approval reviews.
+        NotWaiting: when the run waits for no decision.
+    """
     with _client(db) as client:
         status = _status(client, run_id)
         waiting = _waiting(client, status)
@@ -117,8 +124,25 @@ def _decide(run_id: str, db: str | None, *, approved: bool, reviewer: str | None
                 f'run {run_id} is not waiting for a decision (it is {state}); only a run paused at an approval '
                 'step can be approved or rejected'
             )
-        message = {'approved': approved, 'reviewer': reviewer, 'reason': reason}
-        client.send(run_id, message, topic_for(str(waiting['step'])))
+        _check_edit(decision, waiting)
+        client.send(run_id, message_for(decision), topic_for(str(waiting['step'])))
+
+
+def _check_edit(decision: object, waiting: dict[str, JSONValue]) -> None:
+    """Check the decision here, as the waiting run's classes may not be importable in this process: by name."""
+    if not isinstance(decision, Approve | Reject | Edit):
+        raise InvalidDecision(
+            f'a decision is podium.Approve(), podium.Reject(reason=...) or podium.Edit(value=...), got '
+            f'{type(decision).__qualname__}'
+        )
+    wanted = waiting.get('input_type')
+    if isinstance(decision, Edit) and isinstance(wanted, str):
+        value = cast('Edit[object]', decision).value
+        if wanted not in {f'{c.__module__}:{c.__qualname__}' for c in type(value).__mro__}:
+            raise InvalidDecision(
+                f'approval {waiting["name"]!r} reviews a {wanted.partition(":")[2]}, but the edit is a '
+                f'{type(value).__qualname__}'
+            )
 
 
 @contextmanager
@@ -127,7 +151,7 @@ def _client(db: str | None) -> Generator[DBOSClient]:
     client = store.client()
     try:
         yield client
-    except (RunNotFound, NotWaiting):
+    except (RunNotFound, NotWaiting, InvalidDecision):
         raise
     except Exception as exc:
         if type(exc).__module__.startswith(('sqlalchemy', 'psycopg', 'sqlite3')):
