@@ -12,6 +12,8 @@ from ._core._errors import (
     ContextTooLarge,
     EmbeddingFailed,
     FallbackError,
+    GuardFailed,
+    GuardTripped,
     LoopLimitReached,
     NoRoute,
     OutputNotAvailable,
@@ -33,9 +35,11 @@ from ._core._hooks import RunHook
 from ._core._records import Attempt, RunResult, StepRecord
 from ._core._step import Chain, Step
 from ._core._traits import StepInfo, StepKind
+from ._core._verdict import GuardVerdict
 from .agents import AgentStep, agent
 from .agents._pydantic_ai_internals import LeanPathUnavailable
 from .chains import LoopResult, branch, loop, map_each, parallel, with_input
+from .guards import Guard, Guarded, guard, guarded
 from .routers import ModelRouter, Route, RouteDecision, Router, RuleRouter, SemanticRouter
 from .tools import as_tool
 from .tracing import instrument, uninstrument
@@ -53,6 +57,11 @@ __all__ = (
     'FallbackError',
     'Flow',
     'FunctionStep',
+    'Guard',
+    'GuardFailed',
+    'GuardTripped',
+    'GuardVerdict',
+    'Guarded',
     'LeanPathUnavailable',
     'LoopLimitReached',
     'LoopResult',
@@ -85,6 +94,8 @@ __all__ = (
     'agent',
     'as_tool',
     'branch',
+    'guard',
+    'guarded',
     'instrument',
     'loop',
     'map_each',
