@@ -90,11 +90,13 @@ def _steps(report: WorkflowReport) -> Table:
 
 
 def _guards(report: WorkflowReport) -> Table:
-    table = Table(title='Guards: trips against the cases that expect them', title_justify='left')
-    table.add_column('guard', style='bold')
-    for column in ('precision', 'recall', 'tripped right', 'tripped wrongly', 'missed'):
+    table = Table(
+        title='Guards: trips against the cases that expect them (TP right, FP wrongly, FN missed)', title_justify='left'
+    )
+    table.add_column('guard', style='bold', no_wrap=True)
+    for column in ('precision', 'recall', 'TP', 'FP', 'FN'):
         table.add_column(column, justify='right')
-    table.add_column('cases it got wrong')
+    table.add_column('wrong cases')
     for name, guard in report.guards.items():
         table.add_row(
             name,
