@@ -28,7 +28,7 @@ from podium.testing import HashingEmbeddingModel
 
 sys.path.insert(0, str(Path(__file__).parent))
 from support_desk import DEMO_LABEL, Reply
-from support_desk import build_workflow as build_llm_desk
+from support_desk import build_desk as build_llm_desk
 
 CASES = Path(__file__).with_name('support_desk_cases.yaml')
 UTTERANCES = {

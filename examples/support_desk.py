@@ -135,7 +135,6 @@ def demo_models() -> dict[str, Model]:
         'sales_inform': _demo_reply(
             'sales', False, 'Our plans and prices are on the pricing page; happy to help choose.'
         ),
-        'injection_guard': demo_injection_model(),
     }
 
 
@@ -173,8 +172,8 @@ def refuse(message: str) -> Reply:
 
 
 # ---------------------------------------------------------------- the workflow
-def build_workflow(model: Model | str | None = None) -> Guarded[str, Reply, object]:
-    """The guarded support desk on `model`, or on the demo models when `model` is None."""
+def build_desk(model: Model | str | None = None) -> Router[str, Reply]:
+    """The support desk on `model`, or on the demo models when `model` is None, without its guards."""
     demo = demo_models()
 
     def reply_step(name: str, instructions: str, input_type: type[FactsT]) -> Step[FactsT, Reply, object]:
@@ -253,7 +252,7 @@ def build_workflow(model: Model | str | None = None) -> Guarded[str, Reply, obje
             escalated=False,
         )
 
-    desk = Router(
+    return Router(
         {
             'billing': Route(billing, 'Invoices, charges, refunds and payments.'),
             'tech': Route(tech, 'Crashes, errors, bugs, login and performance problems.'),
@@ -265,11 +264,15 @@ def build_workflow(model: Model | str | None = None) -> Guarded[str, Reply, obje
         model=model or demo['router'],
         name='support_desk',
     )
+
+
+def build_workflow(model: Model | str | None = None) -> Guarded[str, Reply, object]:
+    """The support desk with its guards, on `model` or on the demo models when `model` is None."""
     # Secrets are masked before the desk starts; the injection check runs alongside the desk and cancels it when it
     # trips, and the refuse step answers instead. A reply breaking the refund policy goes to a human.
     return guarded(
-        desk,
-        input=[secrets_guard(), injection_guard(model or demo['injection_guard'])],
+        build_desk(model),
+        input=[secrets_guard(), injection_guard(model or demo_injection_model())],
         output=[policy_guard(refund_policy, name='refund_policy', safe_response=needs_approval)],
         safe_response=refuse,
     )
