@@ -23,6 +23,7 @@ PUBLIC_PACKAGES = (
     'podium.durable',
     'podium.evals',
     'podium.fallbacks',
+    'podium.guards',
     'podium.routers',
     'podium.testing',
     'podium.tools',
