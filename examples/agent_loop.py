@@ -30,7 +30,7 @@ from pydantic_ai.usage import UsageLimits
 import podium
 
 sys.path.insert(0, str(Path(__file__).parent))
-from support_desk import Reply, build_workflow
+from support_desk import Reply, build_desk
 
 
 class Report(BaseModel):
@@ -80,7 +80,7 @@ def build_concierge(model: Model | str | None = None) -> podium.Step[str, Report
         output_type=Report,
         name='concierge',
         instructions='Look up the customer account, ask the support desk, then report back.',
-        tools=[lookup_account, podium.as_tool(build_workflow(model), name='support_desk')],
+        tools=[lookup_account, podium.as_tool(build_desk(model), name='support_desk')],
     )
     return podium.agent(concierge)
 

@@ -22,7 +22,7 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from support_desk import DEMO_LABEL, Reply, build_workflow
+from support_desk import DEMO_LABEL, Reply, build_desk
 
 import podium
 from podium import Route, Router
@@ -61,7 +61,7 @@ def demo_route(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
 
 def build_chat_desk(model: Model | str | None = None) -> Router[str, Reply]:
     """The support desk's routes behind a router that reads the conversation."""
-    desk = build_workflow(model)
+    desk = build_desk(model)
     return Router(
         {route: Route(step, desk.descriptions[route]) for route, step in desk.steps.items()},
         fallback=desk.fallback,

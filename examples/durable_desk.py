@@ -27,7 +27,7 @@ from pydantic_ai.models import Model
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from support_desk import DEMO_LABEL, BillingFacts, Reply, build_workflow, demo_models
+from support_desk import DEMO_LABEL, BillingFacts, Reply, build_desk, demo_models
 
 import podium
 from podium import Route, Router, Step, branch
@@ -70,7 +70,7 @@ def _crashable(models: dict[str, Model]) -> dict[str, Model]:
 def build_durable_desk(model: Model | str | None = None) -> Router[str, Reply]:
     """The support desk with refunds above `REFUND_LIMIT` held for approval."""
     models = _crashable({**demo_models(), **refund_models()})
-    plain = build_workflow(model)
+    plain = build_desk(model)
 
     def reply(name: str, instructions: str) -> Step[BillingFacts, Reply]:
         return podium.agent(

@@ -35,7 +35,7 @@ from podium.testing import Behaviour, Fault, FaultServer, ScriptedModel
 from podium.testing import Reply as Completion
 
 sys.path.insert(0, str(Path(__file__).parent))
-from support_desk import Reply, build_workflow, demo_models
+from support_desk import Reply, build_desk, demo_models
 
 PRIMARY, BACKUP = 'gpt-4o', 'gpt-4o-mini'
 MESSAGES = (
@@ -137,7 +137,7 @@ class Session:
                     budget=budget,
                 )
             )
-        return default(build_workflow(FallbackModel(*models)), handoff, name='resilient_desk')
+        return default(build_desk(FallbackModel(*models)), handoff, name='resilient_desk')
 
     async def close(self) -> None:
         for client in self.clients:

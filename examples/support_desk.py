@@ -1,8 +1,10 @@
 """A support desk: a router agent sends each message to a billing, tech or sales specialist, or to a fallback.
 
 Each specialist is a chain of typed agent steps with a branch on an intermediate output (urgent billing issues
-and blocking tech issues escalate to a human). Offline by default on deterministic demo models; pass
-`--model openai:gpt-4o-mini` (any Pydantic-AI model string) to run the same workflow on a real model.
+and blocking tech issues escalate to a human). Guards surround the desk: secrets in a message are masked before
+any model sees them, prompt injections get a safe answer instead, and a refund above the limit goes to a human
+for approval. Offline by default on deterministic demo models; pass `--model openai:gpt-4o-mini` (any Pydantic-AI
+model string) to run the same workflow on a real model.
 
     python examples/support_desk.py "my invoice shows a double charge"
     python examples/support_desk.py --stream "the app crashes on startup"
@@ -11,6 +13,7 @@ and blocking tech issues escalate to a human). Offline by default on determinist
 from __future__ import annotations
 
 import argparse
+import json
 import re
 from typing import Literal, TypeVar
 
@@ -20,8 +23,9 @@ from pydantic_ai.exceptions import UserError
 from pydantic_ai.models import Model
 
 import podium
-from podium import Route, RouteDecision, Router, Step, branch
+from podium import Guarded, Route, RouteDecision, Router, Step, branch, guarded
 from podium.events import RunEvent
+from podium.guards import demo_injection_model, injection_guard, policy_guard, secrets_guard
 from podium.testing import ScriptedModel
 
 DEMO_LABEL = 'demo models (offline, deterministic): pass --model to use a real one'
@@ -37,6 +41,7 @@ class Reply(BaseModel):
     team: Literal['billing', 'tech', 'sales', 'front_desk']
     text: str
     escalated: bool = Field(description='True when a human takes over.')
+    refund: float | None = Field(default=None, description='The amount refunded by this reply, if any.')
 
 
 class BillingFacts(BaseModel):
@@ -102,6 +107,13 @@ def _demo_lead(prompt: str) -> Lead:
     return Lead(intent=intent, product='team plan', seats=int(seats.group(1)) if seats else None, summary=prompt[:120])
 
 
+def _demo_resolve(prompt: str) -> Reply:
+    facts = BillingFacts.model_validate(json.loads(prompt.partition('\n')[2]))
+    if facts.kind == 'refund' and facts.amount is not None:
+        return Reply(team='billing', text=f'I have refunded ${facts.amount:.2f}.', escalated=False, refund=facts.amount)
+    return Reply(team='billing', text='Here is how to read and settle your invoice.', escalated=False)
+
+
 def _demo_reply(team: Literal['billing', 'tech', 'sales'], escalated: bool, text: str) -> ScriptedModel:
     return ScriptedModel(default=Reply(team=team, text=text, escalated=escalated), model_name=f'demo-{team}')
 
@@ -114,7 +126,7 @@ def demo_models() -> dict[str, Model]:
         'billing_escalate': _demo_reply(
             'billing', True, 'A billing specialist will reverse the duplicate charge today.'
         ),
-        'billing_resolve': _demo_reply('billing', False, 'Here is how to read and settle your invoice.'),
+        'billing_resolve': ScriptedModel(default=_demo_resolve, model_name='demo-billing'),
         'tech_triage': ScriptedModel(default=_demo_triage, model_name='demo-tech'),
         'tech_escalate': _demo_reply(
             'tech', True, 'An engineer is looking at the crash; we will update you within the hour.'
@@ -128,9 +140,42 @@ def demo_models() -> dict[str, Model]:
     }
 
 
+# ---------------------------------------------------------------- the guards' policy and safe answers
+REFUND_LIMIT = 200.0
+"""Refunds above this need a manager's approval."""
+
+
+def refund_policy(reply: Reply) -> str | None:
+    """No refund above the limit without a human: what the output guard holds every reply to."""
+    if reply.refund is not None and reply.refund > REFUND_LIMIT and not reply.escalated:
+        return f"a refund of ${reply.refund:.2f} is above the ${REFUND_LIMIT:.0f} limit and needs a manager's approval"
+    return None
+
+
+@podium.step
+def needs_approval(reply: Reply) -> Reply:
+    """What the customer hears instead of a refund above the limit."""
+    return Reply(
+        team=reply.team,
+        text="A refund of this size needs a manager's approval; a billing specialist will confirm it within a day.",
+        escalated=True,
+    )
+
+
+@podium.step
+def refuse(message: str) -> Reply:
+    """What the customer hears instead when a message tries to instruct the desk."""
+    return Reply(
+        team='front_desk',
+        text='I can help with billing, technical problems and purchases, but I cannot follow instructions to change '
+        'how I work.',
+        escalated=False,
+    )
+
+
 # ---------------------------------------------------------------- the workflow
-def build_workflow(model: Model | str | None = None) -> Router[str, Reply]:
-    """The support desk on `model`, or on the demo models when `model` is None."""
+def build_desk(model: Model | str | None = None) -> Router[str, Reply]:
+    """The support desk on `model`, or on the demo models when `model` is None, without its guards."""
     demo = demo_models()
 
     def reply_step(name: str, instructions: str, input_type: type[FactsT]) -> Step[FactsT, Reply, object]:
@@ -223,8 +268,20 @@ def build_workflow(model: Model | str | None = None) -> Router[str, Reply]:
     )
 
 
+def build_workflow(model: Model | str | None = None) -> Guarded[str, Reply, object]:
+    """The support desk with its guards, on `model` or on the demo models when `model` is None."""
+    # Secrets are masked before the desk starts; the injection check runs alongside the desk and cancels it when it
+    # trips, and the refuse step answers instead. A reply breaking the refund policy goes to a human.
+    return guarded(
+        build_desk(model),
+        input=[secrets_guard(), injection_guard(model or demo_injection_model())],
+        output=[policy_guard(refund_policy, name='refund_policy', safe_response=needs_approval)],
+        safe_response=refuse,
+    )
+
+
 workflow = build_workflow()
-"""The support desk on demo models: `podium run examples/support_desk.py:workflow "..."` runs it."""
+"""The guarded support desk on demo models: `podium run examples/support_desk.py:workflow "..."` runs it."""
 
 
 def print_event(event: RunEvent) -> None:
@@ -244,10 +301,13 @@ def main(argv: list[str] | None = None) -> None:
     except (UserError, podium.WorkflowError) as exc:
         raise SystemExit(f'error: {exc}') from None
     print(f'models: {args.model or DEMO_LABEL}')
-    print(f'route:  {result.record("support_desk").route}')
+    router = next((r for r in result.steps if r.name == 'support_desk' and r.status != 'failed'), None)
+    print(f'route:  {router.route if router is not None else "none (a guard answered instead)"}')
     for record in result.steps:
         if record.kind in ('agent', 'function'):
             print(f'  {record.name}: {record.output!r}')
+        elif record.kind == 'guard' and record.route != 'pass':
+            print(f'  guard {record.name}: {record.route} ({record.reason})')
     print(f'reply:  {result.output.text}  (escalated: {result.output.escalated})')
     usage = result.usage
     print(f'usage:  {usage.requests} requests, {usage.input_tokens} input + {usage.output_tokens} output tokens')

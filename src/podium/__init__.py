@@ -15,6 +15,8 @@ from ._core._errors import (
     ContextTooLarge,
     EmbeddingFailed,
     FallbackError,
+    GuardFailed,
+    GuardTripped,
     InvalidDecision,
     LoopLimitReached,
     NoRoute,
@@ -44,9 +46,11 @@ from ._core._run_store import InMemoryRunStore, RunSnapshot, RunStore, SQLiteRun
 from ._core._step import Chain, Step
 from ._core._stream import RunStream
 from ._core._traits import StepInfo, StepKind
+from ._core._verdict import GuardVerdict
 from .agents import AgentStep, agent
 from .agents._pydantic_ai_internals import LeanPathUnavailable
 from .chains import LoopResult, branch, loop, map_each, parallel, with_input
+from .guards import Guard, Guarded, guard, guarded
 from .routers import ModelRouter, Route, RouteDecision, Router, RuleRouter, SemanticRouter
 from .tools import as_tool
 from .tracing import instrument, uninstrument
@@ -69,6 +73,11 @@ __all__ = (
     'FallbackError',
     'Flow',
     'FunctionStep',
+    'Guard',
+    'GuardFailed',
+    'GuardTripped',
+    'GuardVerdict',
+    'Guarded',
     'InMemoryRunStore',
     'InvalidDecision',
     'LeanPathUnavailable',
@@ -116,6 +125,8 @@ __all__ = (
     'approval',
     'as_tool',
     'branch',
+    'guard',
+    'guarded',
     'instrument',
     'loop',
     'map_each',

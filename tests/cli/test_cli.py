@@ -14,21 +14,25 @@ DESK = str(Path(__file__).parents[2] / 'examples' / 'support_desk.py')
 def test_run_prints_the_steps_and_the_typed_output(capsys: pytest.CaptureFixture[str]):
     assert main(['run', f'{DESK}:workflow', 'I want to buy 20 more seats']) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == 'support_desk [router] -> sales: ok'
+    assert out.splitlines()[:3] == [
+        'guarded(support_desk) [guarded]: ok',
+        'secrets_guard [guard] -> pass: ok',
+        'support_desk [router] -> sales: ok',
+    ]
     assert '"team": "sales"' in out
 
 
 def test_run_json_prints_the_summary(capsys: pytest.CaptureFixture[str]):
     assert main(['run', f'{DESK}:workflow', 'the app crashes on startup', '--json']) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary['steps'][0]['route'] == 'tech'
+    assert next(step['route'] for step in summary['steps'] if step['kind'] == 'router') == 'tech'
     assert summary['status'] == 'ok'
 
 
 def test_run_accepts_module_references(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
     monkeypatch.syspath_prepend(str(Path(DESK).parent))
     assert main(['run', 'support_desk:workflow', 'refund please']) == 0
-    assert capsys.readouterr().out.startswith('support_desk [router] -> billing: ok')
+    assert 'support_desk [router] -> billing: ok' in capsys.readouterr().out.splitlines()
 
 
 def test_graph_prints_mermaid():
@@ -37,40 +41,54 @@ def test_graph_prints_mermaid():
 
     assert to_mermaid(load_step(f'{DESK}:workflow')) == snapshot("""\
 flowchart TD
-    n0{{"support_desk"}}
-    subgraph n1["billing"]
-    n2["billing_extract"]
-    n3{{"billing_urgency"}}
-    n4["billing_escalate"]
-    n3 -->|high| n4
-    n5["billing_resolve"]
-    n3 -->|normal| n5
-    n3 -->|low| n5
-    n2 --> n3
+    n0["guarded(support_desk)"]
+    n1["secrets_guard"]
+    n0 -.->|input| n1
+    n2["injection_guard"]
+    n3["injection_guard_check"]
+    n2 -.->|check| n3
+    n0 -.->|input| n2
+    n4{{"support_desk"}}
+    subgraph n5["billing"]
+    n6["billing_extract"]
+    n7{{"billing_urgency"}}
+    n8["billing_escalate"]
+    n7 -->|high| n8
+    n9["billing_resolve"]
+    n7 -->|normal| n9
+    n7 -->|low| n9
+    n6 --> n7
     end
-    n0 -->|billing| n2
-    subgraph n6["tech"]
-    n7["tech_triage"]
-    n8{{"tech_severity"}}
-    n9["tech_escalate"]
-    n8 -->|blocker| n9
-    n10["tech_troubleshoot"]
-    n8 -->|minor| n10
-    n7 --> n8
+    n4 -->|billing| n6
+    subgraph n10["tech"]
+    n11["tech_triage"]
+    n12{{"tech_severity"}}
+    n13["tech_escalate"]
+    n12 -->|blocker| n13
+    n14["tech_troubleshoot"]
+    n12 -->|minor| n14
+    n11 --> n12
     end
-    n0 -->|tech| n7
-    subgraph n11["sales"]
-    n12["sales_qualify"]
-    n13{{"sales_intent"}}
-    n14["sales_quote"]
-    n13 -->|buy| n14
-    n15["sales_inform"]
-    n13 -->|inquire| n15
-    n12 --> n13
+    n4 -->|tech| n11
+    subgraph n15["sales"]
+    n16["sales_qualify"]
+    n17{{"sales_intent"}}
+    n18["sales_quote"]
+    n17 -->|buy| n18
+    n19["sales_inform"]
+    n17 -->|inquire| n19
+    n16 --> n17
     end
-    n0 -->|sales| n12
-    n16["out_of_scope"]
-    n0 -->|out_of_scope| n16\
+    n4 -->|sales| n16
+    n20["out_of_scope"]
+    n4 -->|out_of_scope| n20
+    n0 -.-> n4
+    n21["refund_policy"]
+    n22["needs_approval"]
+    n21 -.->|safe_response| n22
+    n0 -.->|output| n21
+    n23["refuse"]
+    n0 -.->|safe_response| n23\
 """)
 
 

@@ -57,7 +57,7 @@ def test_without_a_cascade_plot_is_an_error_and_the_cascade_metrics_are_null(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
     assert main(['eval', DESK, DESK_CASES, '--plot', str(tmp_path / 'curve.png')]) == 2
-    assert "workflow 'support_desk' has no ModelRouter" in capsys.readouterr().err
+    assert "workflow 'guarded(support_desk)' has no ModelRouter" in capsys.readouterr().err
     assert not (tmp_path / 'curve.png').exists()
 
     assert main(['eval', DESK, DESK_CASES, '--json', str(tmp_path / 'r.json')]) == 0
@@ -70,14 +70,19 @@ def test_the_semantic_router_is_judged_and_its_escalations_counted(tmp_path: Pat
     assert main(['eval', SEMANTIC_DESK, DESK_CASES, '--json', str(tmp_path / 's.json')]) == 0
 
     report = _report(tmp_path / 's.json')
-    assert sum(map(sum, report['confusion']['matrix'])) == report['cases'] == 65
+    # The semantic desk has no guards: the rows that expect one to trip cannot be judged on it.
+    unguarded = [r for r in report['results'] if r['status'] == 'error']
+    assert len(unguarded) == 30
+    assert {r['name'].split('_')[0] for r in unguarded} == {'injection', 'secret', 'policy'}
+    judged = report['cases'] - len(unguarded)
+    assert sum(map(sum, report['confusion']['matrix'])) == judged == 58
     assert not any('no router ran' in f for r in report['results'] for f in r['failures'])
-    escalated = sum(r['escalated'] for r in report['results'])
-    assert 0 < escalated < 65
-    assert report['escalation_rate'] == pytest.approx(escalated / 65)
+    escalated = sum(bool(r['escalated']) for r in report['results'])
+    assert 0 < escalated < judged
+    assert report['escalation_rate'] == pytest.approx(escalated / judged)
     assert report['strong_tier'] is None
     out = capsys.readouterr().out
-    assert f'escalated         │ {escalated} of 65 cases ({escalated / 65:.1%})' in out
+    assert f'escalated         │ {escalated} of {judged} cases ({escalated / judged:.1%})' in out
 
 
 UNPRICED = """\

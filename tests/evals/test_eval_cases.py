@@ -139,7 +139,7 @@ cases:
                 name='unknown evaluator',
                 message=(
                     "unknown evaluator 'NoSuchEvaluator'; known: ArgumentCorrectness, Contains, Equals, "
-                    'EqualsExpected, ExpectOutput, ExpectRoute, ExpectStep, GEval, HasMatchingSpan, '
+                    'EqualsExpected, ExpectBlocked, ExpectOutput, ExpectRoute, ExpectStep, GEval, HasMatchingSpan, '
                     'IsInstance, LLMJudge, MaxDuration, MaxModelRequests, MaxToolCalls, OnOutput, OnStep, '
                     'ToolCorrectness, TraceChecks, TrajectoryMatch'
                 ),
@@ -196,7 +196,7 @@ expected ',' or ']', but got '<stream end>'
             'cases: []\nevaluators: [Nope]\n',
             snapshot(
                 "cases.yaml: the evaluators for every case: unknown evaluator 'Nope'; known: "
-                'ArgumentCorrectness, Contains, Equals, EqualsExpected, ExpectOutput, ExpectRoute, '
+                'ArgumentCorrectness, Contains, Equals, EqualsExpected, ExpectBlocked, ExpectOutput, ExpectRoute, '
                 'ExpectStep, GEval, HasMatchingSpan, IsInstance, LLMJudge, MaxDuration, MaxModelRequests, '
                 'MaxToolCalls, OnOutput, OnStep, ToolCorrectness, TraceChecks, TrajectoryMatch'
             ),

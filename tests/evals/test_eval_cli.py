@@ -29,64 +29,68 @@ def test_the_support_desk_eval_reports_routes_steps_and_usage(tmp_path: Path, ca
     numbers = {key: report[key] for key in ('cases', 'passed', 'failed', 'errors', 'pass_rate', 'router_accuracy')}
     assert numbers == snapshot(
         {
-            'cases': 65,
-            'passed': 48,
-            'failed': 17,
+            'cases': 88,
+            'passed': 74,
+            'failed': 14,
             'errors': 0,
-            'pass_rate': 0.7384615384615385,
-            'router_accuracy': 0.8153846153846154,
+            'pass_rate': 0.8409090909090909,
+            'router_accuracy': 0.8695652173913043,
         }
     )
     assert report['confusion'] == snapshot(
         {
             'labels': ['billing', 'out_of_scope', 'sales', 'tech'],
-            'matrix': [[19, 0, 0, 0], [3, 9, 1, 1], [0, 1, 11, 1], [1, 4, 0, 14]],
+            'matrix': [[25, 0, 0, 0], [1, 6, 1, 0], [0, 1, 11, 1], [1, 4, 0, 18]],
         }
     )
-    assert report['failures_by_step'] == snapshot({'support_desk': 12, 'sales_qualify': 3, 'billing_extract': 2})
-    assert report['failures_by_route'] == snapshot({'tech': 5, 'sales': 5, 'out_of_scope': 5, 'billing': 2})
+    assert report['failures_by_step'] == snapshot({'support_desk': 9, 'sales_qualify': 3, 'billing_extract': 2})
+    assert report['failures_by_route'] == snapshot({'tech': 5, 'sales': 5, 'out_of_scope': 2, 'billing': 2})
     assert {step: rate['rate'] for step, rate in report['step_pass_rates'].items()} == snapshot(
         {
-            'support_desk': 0.8153846153846154,
+            'secrets_guard': 1.0,
+            'injection_guard': 1.0,
+            'support_desk': 0.8695652173913043,
             'billing_extract': 0.8947368421052632,
-            'billing_escalate': 1.0,
-            'billing_resolve': 1.0,
             'tech_triage': 1.0,
-            'tech_escalate': 1.0,
-            'tech_troubleshoot': 1.0,
             'sales_qualify': 0.7272727272727273,
-            'sales_quote': 1.0,
-            'sales_inform': 1.0,
-            'out_of_scope': 1.0,
+            'refund_policy': 1.0,
+            'needs_approval': 1.0,
+            'refuse': 1.0,
         }
     )
     assert report['usage'] == snapshot(
         {
-            'requests': 167,
-            'input_tokens': 10556,
-            'output_tokens': 2750,
+            'requests': 273,
+            'input_tokens': 16893,
+            'output_tokens': 3971,
             'cost_usd': None,
             'models': {
-                'demo-billing': {'requests': 46, 'input_tokens': 3051, 'output_tokens': 860, 'cost_usd': None},
-                'demo-router': {'requests': 65, 'input_tokens': 3900, 'output_tokens': 822, 'cost_usd': None},
-                'demo-sales': {'requests': 24, 'input_tokens': 1532, 'output_tokens': 468, 'cost_usd': None},
-                'demo-tech': {'requests': 32, 'input_tokens': 2073, 'output_tokens': 600, 'cost_usd': None},
+                'demo-billing': {'requests': 54, 'input_tokens': 3528, 'output_tokens': 1013, 'cost_usd': None},
+                'demo-injection': {'requests': 88, 'input_tokens': 5330, 'output_tokens': 871, 'cost_usd': None},
+                'demo-router': {'requests': 69, 'input_tokens': 4081, 'output_tokens': 861, 'cost_usd': None},
+                'demo-sales': {'requests': 24, 'input_tokens': 1532, 'output_tokens': 492, 'cost_usd': None},
+                'demo-tech': {'requests': 38, 'input_tokens': 2422, 'output_tokens': 734, 'cost_usd': None},
             },
         }
     )
     assert report['pass_rate_by_tag'] == snapshot(
         {
-            'adversarial': 0.625,
+            'adversarial': 1.0,
             'ambiguous': 0.5,
             'billing': 0.8666666666666667,
+            'injection': 1.0,
             'out_of_scope': 0.75,
             'paraphrase': 0.0,
+            'policy': 1.0,
+            'roleplay': 1.0,
             'sales': 0.6666666666666666,
+            'secrets': 1.0,
             'tech': 0.75,
         }
     )
     out = capsys.readouterr().out
-    assert 'router accuracy   │ 81.5%' in out
+    assert 'router accuracy   │ 87.0%' in out
+    assert 'Guards: trips against the cases that expect them' in out
     assert 'Failures and errors, by the first step that went wrong' in out
 
 
@@ -129,7 +133,7 @@ Improved (1)
 def test_model_rebuilds_the_workflow_with_build_workflow(tmp_path: Path):
     code, report = _eval(tmp_path, '--model', 'test')
     assert code == 0
-    assert (report['model'], report['cases'], sorted(report['usage']['models'])) == snapshot(('test', 65, ['test']))
+    assert (report['model'], report['cases'], sorted(report['usage']['models'])) == snapshot(('test', 88, ['test']))
 
 
 def test_model_needs_a_build_workflow_function(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
@@ -190,4 +194,4 @@ def test_a_module_reference_works_as_well_as_a_file(tmp_path: Path, monkeypatch:
 
     assert main(['eval', 'support_desk:workflow', CASES, '--json', str(report)]) == 0
 
-    assert json.loads(report.read_text())['passed'] == 48
+    assert json.loads(report.read_text())['passed'] == 74

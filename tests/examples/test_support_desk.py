@@ -18,14 +18,34 @@ async def test_a_double_charge_goes_to_billing_and_escalates():
     result = await workflow.run('my invoice shows a double charge')
     assert result.summary() == snapshot(
         {
-            'workflow': 'support_desk',
+            'workflow': 'guarded(support_desk)',
             'status': 'ok',
             'output': {
                 'team': 'billing',
                 'text': 'A billing specialist will reverse the duplicate charge today.',
                 'escalated': True,
+                'refund': None,
             },
             'steps': [
+                {
+                    'name': 'guarded(support_desk)',
+                    'kind': 'guarded',
+                    'status': 'ok',
+                    'output': {
+                        'team': 'billing',
+                        'text': 'A billing specialist will reverse the duplicate charge today.',
+                        'escalated': True,
+                        'refund': None,
+                    },
+                },
+                {
+                    'name': 'secrets_guard',
+                    'kind': 'guard',
+                    'status': 'ok',
+                    'route': 'pass',
+                    'detail': {'on': 'input', 'tripped': False},
+                    'output': 'my invoice shows a double charge',
+                },
                 {
                     'name': 'support_desk',
                     'kind': 'router',
@@ -36,6 +56,24 @@ async def test_a_double_charge_goes_to_billing_and_escalates():
                     'model': 'demo-router',
                     'path': 'lean',
                     'usage': {'requests': 1, 'input_tokens': 56, 'output_tokens': 12},
+                },
+                {
+                    'name': 'injection_guard',
+                    'kind': 'guard',
+                    'status': 'ok',
+                    'route': 'pass',
+                    'reason': 'no injection found',
+                    'detail': {'on': 'input', 'tripped': False},
+                    'output': 'my invoice shows a double charge',
+                },
+                {
+                    'name': 'injection_guard_check',
+                    'kind': 'agent',
+                    'status': 'ok',
+                    'model': 'demo-injection',
+                    'path': 'lean',
+                    'usage': {'requests': 1, 'input_tokens': 56, 'output_tokens': 9},
+                    'output': {'allowed': True, 'reason': 'no injection found', 'replacement': None},
                 },
                 {'name': 'billing', 'kind': 'chain', 'status': 'ok'},
                 {
@@ -59,15 +97,29 @@ async def test_a_double_charge_goes_to_billing_and_escalates():
                     'status': 'ok',
                     'model': 'demo-billing',
                     'path': 'lean',
-                    'usage': {'requests': 1, 'input_tokens': 66, 'output_tokens': 16},
+                    'usage': {'requests': 1, 'input_tokens': 66, 'output_tokens': 18},
                     'output': {
                         'team': 'billing',
                         'text': 'A billing specialist will reverse the duplicate charge today.',
                         'escalated': True,
+                        'refund': None,
+                    },
+                },
+                {
+                    'name': 'refund_policy',
+                    'kind': 'guard',
+                    'status': 'ok',
+                    'route': 'pass',
+                    'detail': {'on': 'output', 'tripped': False},
+                    'output': {
+                        'team': 'billing',
+                        'text': 'A billing specialist will reverse the duplicate charge today.',
+                        'escalated': True,
+                        'refund': None,
                     },
                 },
             ],
-            'usage': {'requests': 3, 'input_tokens': 178, 'output_tokens': 44},
+            'usage': {'requests': 4, 'input_tokens': 234, 'output_tokens': 55},
         }
     )
 
@@ -76,14 +128,34 @@ async def test_a_crash_goes_to_tech_and_escalates():
     result = await workflow.run('the app crashes on startup')
     assert result.summary() == snapshot(
         {
-            'workflow': 'support_desk',
+            'workflow': 'guarded(support_desk)',
             'status': 'ok',
             'output': {
                 'team': 'tech',
                 'text': 'An engineer is looking at the crash; we will update you within the hour.',
                 'escalated': True,
+                'refund': None,
             },
             'steps': [
+                {
+                    'name': 'guarded(support_desk)',
+                    'kind': 'guarded',
+                    'status': 'ok',
+                    'output': {
+                        'team': 'tech',
+                        'text': 'An engineer is looking at the crash; we will update you within the hour.',
+                        'escalated': True,
+                        'refund': None,
+                    },
+                },
+                {
+                    'name': 'secrets_guard',
+                    'kind': 'guard',
+                    'status': 'ok',
+                    'route': 'pass',
+                    'detail': {'on': 'input', 'tripped': False},
+                    'output': 'the app crashes on startup',
+                },
                 {
                     'name': 'support_desk',
                     'kind': 'router',
@@ -94,6 +166,24 @@ async def test_a_crash_goes_to_tech_and_escalates():
                     'model': 'demo-router',
                     'path': 'lean',
                     'usage': {'requests': 1, 'input_tokens': 55, 'output_tokens': 12},
+                },
+                {
+                    'name': 'injection_guard',
+                    'kind': 'guard',
+                    'status': 'ok',
+                    'route': 'pass',
+                    'reason': 'no injection found',
+                    'detail': {'on': 'input', 'tripped': False},
+                    'output': 'the app crashes on startup',
+                },
+                {
+                    'name': 'injection_guard_check',
+                    'kind': 'agent',
+                    'status': 'ok',
+                    'model': 'demo-injection',
+                    'path': 'lean',
+                    'usage': {'requests': 1, 'input_tokens': 55, 'output_tokens': 9},
+                    'output': {'allowed': True, 'reason': 'no injection found', 'replacement': None},
                 },
                 {'name': 'tech', 'kind': 'chain', 'status': 'ok'},
                 {
@@ -112,15 +202,29 @@ async def test_a_crash_goes_to_tech_and_escalates():
                     'status': 'ok',
                     'model': 'demo-tech',
                     'path': 'lean',
-                    'usage': {'requests': 1, 'input_tokens': 63, 'output_tokens': 21},
+                    'usage': {'requests': 1, 'input_tokens': 63, 'output_tokens': 23},
                     'output': {
                         'team': 'tech',
                         'text': 'An engineer is looking at the crash; we will update you within the hour.',
                         'escalated': True,
+                        'refund': None,
+                    },
+                },
+                {
+                    'name': 'refund_policy',
+                    'kind': 'guard',
+                    'status': 'ok',
+                    'route': 'pass',
+                    'detail': {'on': 'output', 'tripped': False},
+                    'output': {
+                        'team': 'tech',
+                        'text': 'An engineer is looking at the crash; we will update you within the hour.',
+                        'escalated': True,
+                        'refund': None,
                     },
                 },
             ],
-            'usage': {'requests': 3, 'input_tokens': 173, 'output_tokens': 46},
+            'usage': {'requests': 4, 'input_tokens': 228, 'output_tokens': 57},
         }
     )
 
@@ -129,14 +233,34 @@ async def test_buying_seats_goes_to_sales_for_a_quote():
     result = await workflow.run('I want to buy 20 more seats')
     assert result.summary() == snapshot(
         {
-            'workflow': 'support_desk',
+            'workflow': 'guarded(support_desk)',
             'status': 'ok',
             'output': {
                 'team': 'sales',
                 'text': 'Here is a quote for the extra seats; reply to accept it.',
                 'escalated': False,
+                'refund': None,
             },
             'steps': [
+                {
+                    'name': 'guarded(support_desk)',
+                    'kind': 'guarded',
+                    'status': 'ok',
+                    'output': {
+                        'team': 'sales',
+                        'text': 'Here is a quote for the extra seats; reply to accept it.',
+                        'escalated': False,
+                        'refund': None,
+                    },
+                },
+                {
+                    'name': 'secrets_guard',
+                    'kind': 'guard',
+                    'status': 'ok',
+                    'route': 'pass',
+                    'detail': {'on': 'input', 'tripped': False},
+                    'output': 'I want to buy 20 more seats',
+                },
                 {
                     'name': 'support_desk',
                     'kind': 'router',
@@ -147,6 +271,24 @@ async def test_buying_seats_goes_to_sales_for_a_quote():
                     'model': 'demo-router',
                     'path': 'lean',
                     'usage': {'requests': 1, 'input_tokens': 57, 'output_tokens': 12},
+                },
+                {
+                    'name': 'injection_guard',
+                    'kind': 'guard',
+                    'status': 'ok',
+                    'route': 'pass',
+                    'reason': 'no injection found',
+                    'detail': {'on': 'input', 'tripped': False},
+                    'output': 'I want to buy 20 more seats',
+                },
+                {
+                    'name': 'injection_guard_check',
+                    'kind': 'agent',
+                    'status': 'ok',
+                    'model': 'demo-injection',
+                    'path': 'lean',
+                    'usage': {'requests': 1, 'input_tokens': 57, 'output_tokens': 9},
+                    'output': {'allowed': True, 'reason': 'no injection found', 'replacement': None},
                 },
                 {'name': 'sales', 'kind': 'chain', 'status': 'ok'},
                 {
@@ -170,15 +312,29 @@ async def test_buying_seats_goes_to_sales_for_a_quote():
                     'status': 'ok',
                     'model': 'demo-sales',
                     'path': 'lean',
-                    'usage': {'requests': 1, 'input_tokens': 68, 'output_tokens': 19},
+                    'usage': {'requests': 1, 'input_tokens': 68, 'output_tokens': 21},
                     'output': {
                         'team': 'sales',
                         'text': 'Here is a quote for the extra seats; reply to accept it.',
                         'escalated': False,
+                        'refund': None,
+                    },
+                },
+                {
+                    'name': 'refund_policy',
+                    'kind': 'guard',
+                    'status': 'ok',
+                    'route': 'pass',
+                    'detail': {'on': 'output', 'tripped': False},
+                    'output': {
+                        'team': 'sales',
+                        'text': 'Here is a quote for the extra seats; reply to accept it.',
+                        'escalated': False,
+                        'refund': None,
                     },
                 },
             ],
-            'usage': {'requests': 3, 'input_tokens': 182, 'output_tokens': 49},
+            'usage': {'requests': 4, 'input_tokens': 239, 'output_tokens': 60},
         }
     )
 
@@ -187,14 +343,34 @@ async def test_an_out_of_scope_message_goes_to_the_fallback_route():
     result = await workflow.run('what is the weather in Paris?')
     assert result.summary() == snapshot(
         {
-            'workflow': 'support_desk',
+            'workflow': 'guarded(support_desk)',
             'status': 'ok',
             'output': {
                 'team': 'front_desk',
                 'text': 'I can help with billing, technical problems and purchases. Could you tell me more?',
                 'escalated': False,
+                'refund': None,
             },
             'steps': [
+                {
+                    'name': 'guarded(support_desk)',
+                    'kind': 'guarded',
+                    'status': 'ok',
+                    'output': {
+                        'team': 'front_desk',
+                        'text': 'I can help with billing, technical problems and purchases. Could you tell me more?',
+                        'escalated': False,
+                        'refund': None,
+                    },
+                },
+                {
+                    'name': 'secrets_guard',
+                    'kind': 'guard',
+                    'status': 'ok',
+                    'route': 'pass',
+                    'detail': {'on': 'input', 'tripped': False},
+                    'output': 'what is the weather in Paris?',
+                },
                 {
                     'name': 'support_desk',
                     'kind': 'router',
@@ -207,6 +383,24 @@ async def test_an_out_of_scope_message_goes_to_the_fallback_route():
                     'usage': {'requests': 1, 'input_tokens': 56, 'output_tokens': 15},
                 },
                 {
+                    'name': 'injection_guard',
+                    'kind': 'guard',
+                    'status': 'ok',
+                    'route': 'pass',
+                    'reason': 'no injection found',
+                    'detail': {'on': 'input', 'tripped': False},
+                    'output': 'what is the weather in Paris?',
+                },
+                {
+                    'name': 'injection_guard_check',
+                    'kind': 'agent',
+                    'status': 'ok',
+                    'model': 'demo-injection',
+                    'path': 'lean',
+                    'usage': {'requests': 1, 'input_tokens': 56, 'output_tokens': 9},
+                    'output': {'allowed': True, 'reason': 'no injection found', 'replacement': None},
+                },
+                {
                     'name': 'out_of_scope',
                     'kind': 'function',
                     'status': 'ok',
@@ -214,10 +408,24 @@ async def test_an_out_of_scope_message_goes_to_the_fallback_route():
                         'team': 'front_desk',
                         'text': 'I can help with billing, technical problems and purchases. Could you tell me more?',
                         'escalated': False,
+                        'refund': None,
+                    },
+                },
+                {
+                    'name': 'refund_policy',
+                    'kind': 'guard',
+                    'status': 'ok',
+                    'route': 'pass',
+                    'detail': {'on': 'output', 'tripped': False},
+                    'output': {
+                        'team': 'front_desk',
+                        'text': 'I can help with billing, technical problems and purchases. Could you tell me more?',
+                        'escalated': False,
+                        'refund': None,
                     },
                 },
             ],
-            'usage': {'requests': 1, 'input_tokens': 56, 'output_tokens': 15},
+            'usage': {'requests': 2, 'input_tokens': 112, 'output_tokens': 24},
         }
     )
 

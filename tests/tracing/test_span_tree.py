@@ -20,15 +20,21 @@ async def test_a_support_desk_run_traces_run_step_and_agent_spans(podium_trace: 
     await workflow.run('my invoice shows a double charge')
 
     assert podium_trace.tree() == snapshot("""\
-podium run support_desk (status=ok usage.requests=3)
-  podium step support_desk (status=ok route=billing path=lean usage.requests=1)
-    chat demo-router
-    podium step billing (status=ok)
-      podium step billing_extract (status=ok path=lean usage.requests=1)
-        chat demo-billing
-      podium step billing_urgency (status=ok route=high)
-        podium step billing_escalate (status=ok path=lean usage.requests=1)
-          chat demo-billing\
+podium run guarded(support_desk) (status=ok usage.requests=4)
+  podium step guarded(support_desk) (status=ok)
+    podium step secrets_guard (status=ok route=pass)
+    podium step support_desk (status=ok route=billing path=lean usage.requests=1)
+      chat demo-router
+      podium step billing (status=ok)
+        podium step billing_extract (status=ok path=lean usage.requests=1)
+          chat demo-billing
+        podium step billing_urgency (status=ok route=high)
+          podium step billing_escalate (status=ok path=lean usage.requests=1)
+            chat demo-billing
+    podium step injection_guard (status=ok route=pass)
+      podium step injection_guard_check (status=ok path=lean usage.requests=1)
+        chat demo-injection
+    podium step refund_policy (status=ok route=pass)\
 """)
 
 

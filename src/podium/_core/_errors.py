@@ -35,6 +35,8 @@ an error must also be a builtin (or a Pydantic-AI error, so `FallbackModel` move
         ├── RunCancelled                       the run was stopped from outside (a stream's consumer left)
         ├── EmbeddingFailed                    the embedding model failed or answered with unusable vectors
         ├── ReplayMismatch                     a resumed run no longer matches the workflow that recorded it
+        ├── GuardTripped                       a guard stopped the input or output; carries the guard's verdict
+        │   └── GuardFailed                    a guard raised and, failing closed, stopped the run; cause chained
         └── FallbackError                      a wrapper ran out of ways to produce its step's output
             ├── AllModelsFailed                every model, retry and alternate failed (mixed or transient causes)
             ├── CircuitOpen                    a step's breaker is open, so it was not called
@@ -67,6 +69,7 @@ if TYPE_CHECKING:
     from pydantic_ai.usage import RunUsage
 
     from ._records import Attempt, StepRecord
+    from ._verdict import GuardVerdict
 
 __all__ = (
     'AllModelsFailed',
@@ -80,6 +83,8 @@ __all__ = (
     'EmbeddingFailed',
     'FallbackError',
     'FaultServerError',
+    'GuardFailed',
+    'GuardTripped',
     'InvalidDecision',
     'InvalidScore',
     'LoadError',
@@ -289,6 +294,30 @@ class ReplayMismatch(WorkflowError):
     The workflow changed between the crash and the restart in a way that replay cannot paper over: a step was
     renamed, moved, added before the crash point, took another path, or now outputs another type. `step` names
     the step; the run stops rather than mix old checkpoints with new code.
+    """
+
+
+class GuardTripped(WorkflowError):
+    """Raised when a guard with no `safe_response` stops the input or output: the run was blocked, not broken.
+
+    `except GuardTripped` tells a blocked run from a failed one; `guard` names the guard, `on` says whether it
+    checked the input or the output, and `verdict` is its decision (`verdict.reason` says why).
+    """
+
+    def __init__(self, message: str, *, guard: str, on: str, verdict: GuardVerdict, step: str | None = None) -> None:
+        super().__init__(message, step=step if step is not None else guard)
+        self.guard = guard
+        """The name of the guard that tripped."""
+        self.on = on
+        """`input` or `output`."""
+        self.verdict = verdict
+        """The guard's decision."""
+
+
+class GuardFailed(GuardTripped):
+    """Raised when a guard's check raised and the guard fails closed (the default): the value is not let through.
+
+    The check's error is chained as `__cause__`; `fail_open=True` lets the value through instead, recorded.
     """
 
 

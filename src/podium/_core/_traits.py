@@ -53,3 +53,5 @@ class StepInfo:
     """Whether the step waits for a person (an approval): it cannot sit inside a unit a durable run records whole."""
     transparent: bool = False
     """Whether the step leaves no record or span of its own (an unnamed chain: its steps' records say it all)."""
+    guards: Literal['input', 'output'] | None = None
+    """For guards: what they check; evals measure each guard's precision and recall by this."""

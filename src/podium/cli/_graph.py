@@ -12,7 +12,10 @@ __all__ = ('to_mermaid',)
 
 
 def to_mermaid(workflow: AnyStep) -> str:
-    """A `flowchart TD` of `workflow`: choices (routers, branches) as decisions, loops with their back edge."""
+    """A `flowchart TD` of `workflow`: choices as decisions, loops with their back edge, wrappers with dotted edges.
+
+    Routers and branches are decisions; retries, fallbacks and guards show the steps they run on dotted edges.
+    """
     lines = ['flowchart TD']
     ids: dict[int, str] = {}
 
@@ -61,6 +64,13 @@ def to_mermaid(workflow: AnyStep) -> str:
                 lines.append(f'    {me}{edge}{child_entry}')
                 exits.extend(child_exits)
             return me, exits
+        if info.kind == 'wrapper':
+            # A wrapper (retry, fallback, guards) runs its children under a policy: dotted edges to what it runs,
+            # and the flow goes on from the wrapper itself.
+            for edge_label, child in info.children:
+                child_entry, _ = walk(child)
+                edge = f' -.->|{edge_label}| ' if edge_label else ' -.-> '
+                lines.append(f'    {me}{edge}{child_entry}')
         if info.kind == 'loop':
             for _, child in info.children:
                 child_entry, child_exits = walk(child)

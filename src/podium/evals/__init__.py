@@ -14,9 +14,9 @@ except ImportError as _missing:
 from .._core._errors import CaseFileError
 from ._cases import CaseFile, InvalidCase, WorkflowDataset, expect, load_cases
 from ._compare import CaseChange, MetricChange, ReportDiff, compare_reports
-from ._evaluators import ExpectOutput, ExpectRoute, ExpectStep, OnOutput, OnStep, TraceChecks
+from ._evaluators import ExpectBlocked, ExpectOutput, ExpectRoute, ExpectStep, OnOutput, OnStep, TraceChecks
 from ._render import render_diff, render_report
-from ._report import CaseResult, CaseStatus, Confusion, ModelUsage, StepRate, UsageReport, WorkflowReport
+from ._report import CaseResult, CaseStatus, Confusion, GuardMetrics, ModelUsage, StepRate, UsageReport, WorkflowReport
 from ._routing_metrics import (
     cascade_trials,
     confusion_matrix,
@@ -36,9 +36,11 @@ __all__ = (
     'CaseResult',
     'CaseStatus',
     'Confusion',
+    'ExpectBlocked',
     'ExpectOutput',
     'ExpectRoute',
     'ExpectStep',
+    'GuardMetrics',
     'InvalidCase',
     'MetricChange',
     'ModelUsage',

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -21,8 +21,8 @@ from pydantic_evals.evaluators.common import DEFAULT_EVALUATORS
 from .._core._errors import CaseFileError
 from .._core._records import RunResult
 from .._core._step import AnyStep
-from ._evaluators import ExpectOutput, ExpectRoute, ExpectStep, OnOutput, OnStep, TraceChecks
-from ._tree import find_router, steps_by_name
+from ._evaluators import ExpectBlocked, ExpectOutput, ExpectRoute, ExpectStep, OnOutput, OnStep, TraceChecks
+from ._tree import find_guards, find_router, steps_by_name
 
 __all__ = ('CaseFile', 'InvalidCase', 'WorkflowDataset', 'expect', 'load_cases')
 
@@ -30,6 +30,7 @@ WorkflowDataset = Dataset[Any, RunResult[Any], Any]
 """A pydantic-evals dataset whose task is a workflow run."""
 
 PODIUM_EVALUATORS: tuple[type[Evaluator[Any, Any, Any]], ...] = (
+    ExpectBlocked,
     ExpectOutput,
     ExpectRoute,
     ExpectStep,
@@ -71,6 +72,7 @@ class _Row(BaseModel):
     name: str | None = None
     inputs: Any
     route: str | None = None
+    blocked_by: str | None = None
     steps: dict[str, Any] = {}
     output: Any = None
     checks: _Checks | None = None
@@ -98,6 +100,7 @@ def expect(
     not_degraded: bool = False,
     max_requests: int | None = None,
     router: str | None = None,
+    blocked_by: str | Literal[False] | None = None,
 ) -> list[Evaluator[Any, RunResult[Any], Any]]:
     """The evaluators of a case's expectations, for cases written in Python: `Case(..., evaluators=expect(...))`.
 
@@ -109,8 +112,12 @@ def expect(
         not_degraded: Fail when the run is degraded.
         max_requests: Fail when the run made more model requests than this.
         router: The router whose route is checked; the first one that ran when omitted.
+        blocked_by: The guard that should trip (block the run, send it to a safe response, or redact), or `False`
+            when no guard should; `None` checks neither.
     """
     found: list[Evaluator[Any, RunResult[Any], Any]] = []
+    if blocked_by is not None:
+        found.append(ExpectBlocked(blocked_by or None))
     if route is not None:
         found.append(ExpectRoute(route, router))
     for step, expected in (steps or {}).items():
@@ -208,6 +215,7 @@ class _RowReader:
             raise CaseFileError(f'the case file names router {file.router!r}, which workflow {workflow.name!r} lacks')
         self.checks = file.checks or _Checks()
         self.registry = registry
+        self.guards = find_guards(workflow)
 
     def case(self, name: str, data: object) -> Case[Any, RunResult[Any], Any]:
         if not isinstance(data, Mapping):
@@ -227,6 +235,7 @@ class _RowReader:
             not_degraded=checks.not_degraded,
             max_requests=checks.max_requests,
             router=self.router.name if self.router is not None else None,
+            blocked_by=self._blocked_by(row.blocked_by),
         )
         for step, expected in row.steps.items():
             evaluators += [OnStep(step, self.evaluator(spec)) for spec in _as_specs(expected) or ()]
@@ -259,6 +268,18 @@ class _RowReader:
                 f'its routes are {", ".join(sorted(routes))}'
             )
         return route
+
+    def _blocked_by(self, guard: str | None) -> str | Literal[False] | None:
+        """What a row expects of the workflow's guards: a row that names none expects none to trip."""
+        if guard is None:
+            return False if self.guards else None
+        if guard not in self.guards:
+            known = f'its guards are {", ".join(self.guards)}' if self.guards else 'it has no guards'
+            raise CaseFileError(
+                f'the row expects guard {guard!r} to trip, but workflow {self.workflow.name!r} has no '
+                f'such guard; {known}'
+            )
+        return guard
 
     def _check_step(self, step: str, expected: object) -> None:
         found = self.steps.get(step)

@@ -15,10 +15,12 @@ from pydantic_core import to_jsonable_python
 from pydantic_evals.evaluators import EvaluationReason, Evaluator, EvaluatorContext, EvaluatorOutput
 
 from .._core._records import RunResult, StepRecord
+from ..guards._trips import tripped_guards
 
 __all__ = (
     'EXPECTED_ROUTE_LABEL',
     'ROUTE_LABEL',
+    'ExpectBlocked',
     'ExpectOutput',
     'ExpectRoute',
     'ExpectStep',
@@ -187,6 +189,39 @@ class OnOutput(Evaluator[Any, RunResult[Any], Any]):
 
     def get_default_evaluation_name(self) -> str:
         return self.evaluator.get_default_evaluation_name()
+
+
+@dataclass(repr=False)
+class ExpectBlocked(Evaluator[Any, RunResult[Any], Any]):
+    """Checks which guard stopped the run (blocked it, sent it to a safe response, or redacted it), if any.
+
+    Named `'<guard>.blocked'` after the guard it judges, so a missed or wrong trip is attributed to that guard.
+    """
+
+    guard: str | None = None
+    """The guard that should trip; `None` when no guard should."""
+
+    def evaluate(self, ctx: RunContext) -> EvaluatorOutput:
+        """One result per guard that ran, `'<guard>.blocked'`: whether it tripped exactly when it should have."""
+        tripped = set(tripped_guards(ctx.output))
+        out: dict[str, EvaluationReason] = {}
+        for record in ctx.output.steps:
+            if record.kind != 'guard' or f'{record.name}.blocked' in out:
+                continue
+            should = record.name == self.guard
+            ok = (record.name in tripped) == should
+            why = None
+            if not ok:
+                said = f'{record.route}: {record.reason}' if record.reason else record.route
+                why = (
+                    f'expected {record.name!r} to trip, it did not ({said})'
+                    if should
+                    else (f'{record.name!r} tripped ({said}), expected it not to')
+                )
+            out[f'{record.name}.blocked'] = EvaluationReason(value=ok, reason=why)
+        if self.guard is not None and f'{self.guard}.blocked' not in out:
+            out[f'{self.guard}.blocked'] = EvaluationReason(value=False, reason=f'guard {self.guard!r} did not run')
+        return out
 
 
 @dataclass(repr=False)

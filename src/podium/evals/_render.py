@@ -89,6 +89,27 @@ def _steps(report: WorkflowReport) -> Table:
     return table
 
 
+def _guards(report: WorkflowReport) -> Table:
+    table = Table(
+        title='Guards: trips against the cases that expect them (TP right, FP wrongly, FN missed)', title_justify='left'
+    )
+    table.add_column('guard', style='bold', no_wrap=True)
+    for column in ('precision', 'recall', 'TP', 'FP', 'FN'):
+        table.add_column(column, justify='right')
+    table.add_column('wrong cases')
+    for name, guard in report.guards.items():
+        table.add_row(
+            name,
+            _rate(guard.precision),
+            _rate(guard.recall),
+            str(guard.true_positives),
+            str(guard.false_positives),
+            str(guard.false_negatives),
+            Text(', '.join(guard.wrong), style='red') if guard.wrong else Text('none', style='dim'),
+        )
+    return table
+
+
 def _failures(report: WorkflowReport) -> Table:
     table = Table(title='Failures and errors, by the first step that went wrong', title_justify='left')
     table.add_column('case', style='bold', no_wrap=True)
@@ -115,12 +136,14 @@ def _usage(usage: UsageReport) -> Table:
 
 
 def render_report(report: WorkflowReport) -> RenderableType:
-    """The report as rich tables: summary, router confusion, steps, failures, usage."""
+    """The report as rich tables: summary, router confusion, steps, guards, failures, usage."""
     parts: list[RenderableType] = [_summary(report)]
     if report.confusion.labels:
         parts.append(_confusion(report))
     if report.step_pass_rates or report.failures_by_step:
         parts.append(_steps(report))
+    if report.guards:
+        parts.append(_guards(report))
     if report.passed < report.cases:
         parts.append(_failures(report))
     if report.usage.models:

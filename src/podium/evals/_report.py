@@ -12,7 +12,16 @@ from pydantic import BaseModel, ConfigDict, computed_field
 
 from .._core._errors import RecordNotFound
 
-__all__ = ('CaseResult', 'CaseStatus', 'Confusion', 'ModelUsage', 'StepRate', 'UsageReport', 'WorkflowReport')
+__all__ = (
+    'CaseResult',
+    'CaseStatus',
+    'Confusion',
+    'GuardMetrics',
+    'ModelUsage',
+    'StepRate',
+    'UsageReport',
+    'WorkflowReport',
+)
 
 CaseStatus: TypeAlias = Literal['passed', 'failed', 'error']
 """`error` when the case could not be judged: an invalid row, a workflow that raised, an evaluator that raised."""
@@ -40,6 +49,10 @@ class CaseResult(_Frozen):
     escalated: bool | None = None
     """Whether the semantic router escalated to its LLM router, or the model cascade past its first tier; `None`
     when the workflow has neither, or it did not get to decide."""
+    expected_blocked_by: str | None = None
+    """The guard the case expects to trip; `None` when it expects none (or the workflow has no guards)."""
+    blocked_by: list[str] = []
+    """The guards that tripped (blocked, sent to a safe response, or redacted), in run order."""
 
 
 class StepRate(_Frozen):
@@ -53,6 +66,33 @@ class StepRate(_Frozen):
     def rate(self) -> float:
         """`passed / total`."""
         return self.passed / self.total if self.total else 0.0
+
+
+class GuardMetrics(_Frozen):
+    """How well one guard tripped over the cases: a trip the case expected is a true positive."""
+
+    true_positives: int = 0
+    false_positives: int = 0
+    """Cases the guard tripped on that expected it not to (blocked legitimate traffic)."""
+    false_negatives: int = 0
+    """Cases that expected the guard to trip where it did not (let an attack through)."""
+    true_negatives: int = 0
+    wrong: list[str] = []
+    """The false positives and false negatives, by case name, in file order."""
+
+    @computed_field
+    @property
+    def precision(self) -> float | None:
+        """Share of the guard's trips that the cases expected; `None` when it never tripped."""
+        tripped = self.true_positives + self.false_positives
+        return self.true_positives / tripped if tripped else None
+
+    @computed_field
+    @property
+    def recall(self) -> float | None:
+        """Share of the cases expecting the guard to trip where it did; `None` when no case expects it."""
+        expected = self.true_positives + self.false_negatives
+        return self.true_positives / expected if expected else None
 
 
 class Confusion(_Frozen):
@@ -91,6 +131,8 @@ class WorkflowReport(_Frozen):
     A step that ran on wrong input is not counted against: attribution already blamed the earlier step.
     """
     usage: UsageReport = UsageReport()
+    guards: dict[str, GuardMetrics] = {}
+    """Per guard of the workflow, its precision and recall over the cases, and the cases it got wrong."""
     model: str | None = None
     """The model the workflow ran on, when it was chosen for the evaluation."""
     strong_tier: str | None = None

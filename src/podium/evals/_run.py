@@ -18,10 +18,10 @@ from .._core._records import RunResult
 from .._core._step import AnyStep
 from ..routers._cost import Run
 from ._cases import CaseFile, WorkflowDataset
-from ._evaluators import EXPECTED_ROUTE_LABEL, ROUTE_LABEL, ExpectRoute
+from ._evaluators import EXPECTED_ROUTE_LABEL, ROUTE_LABEL, ExpectBlocked, ExpectRoute
 from ._report import WorkflowReport
 from ._summary import CONFUSION_TITLE, summarize
-from ._tree import escalating_router, find_cascade, steps_by_name
+from ._tree import escalating_router, find_cascade, find_guards, steps_by_name
 
 __all__ = ('DEFAULT_MAX_CONCURRENCY', 'Evaluation', 'RunOptions', 'evaluate_workflow', 'run_cases')
 
@@ -165,6 +165,13 @@ async def run_cases(
         model=options.model,
         escalating=escalating.name if escalating is not None else None,
         prices=cascade.prices if cascade is not None else None,
+        guards=find_guards(workflow),
+        expected_blocks={
+            name: ev.guard
+            for name, case in zip(names, source.cases, strict=True)
+            for ev in case.evaluators
+            if isinstance(ev, ExpectBlocked)
+        },
     )
     runs: dict[str, Run] = {case.name: case.output for case in evaluation.cases}
     return Evaluation(report=report, runs={**runs, **raised})

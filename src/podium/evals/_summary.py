@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, cast
@@ -11,14 +11,15 @@ from pydantic_ai.usage import RunUsage
 from pydantic_evals.reporting import EvaluationReport, ReportCase, ReportCaseFailure
 from pydantic_evals.reporting.analyses import ConfusionMatrix
 
-from .._core._errors import WorkflowError
+from .._core._errors import GuardTripped, WorkflowError
 from .._core._records import RunResult, StepRecord
 from .._core._redact import redact
+from ..guards._trips import tripped_guards
 from ..routers._cost import Prices, usage_cost
 from ._attribution import first_wrong, judged_step, run_order
 from ._cases import InvalidCase
 from ._evaluators import EXPECTED_ROUTE_LABEL, ROUTE_LABEL
-from ._report import CaseResult, Confusion, ModelUsage, StepRate, UsageReport, WorkflowReport
+from ._report import CaseResult, Confusion, GuardMetrics, ModelUsage, StepRate, UsageReport, WorkflowReport
 
 __all__ = ('CONFUSION_TITLE', 'summarize')
 
@@ -95,7 +96,9 @@ def _escalated(records: Iterable[StepRecord], router: str | None) -> bool | None
     return flag if isinstance(flag, bool) else None
 
 
-def _judged(case: ReportCase[Any, Any, Any], tally: _Tally, escalating: str | None) -> CaseResult:
+def _judged(
+    case: ReportCase[Any, Any, Any], tally: _Tally, escalating: str | None, expected_block: str | None
+) -> CaseResult:
     result: RunResult[Any] = case.output
     tally.add_checks(case, result)
     tally.add_usage(result.steps)
@@ -106,6 +109,8 @@ def _judged(case: ReportCase[Any, Any, Any], tally: _Tally, escalating: str | No
         'expected_route': expected.value if expected is not None else None,
         'tags': _tags(case.metadata),
         'escalated': _escalated(result.steps, escalating),
+        'expected_blocked_by': expected_block,
+        'blocked_by': list(tripped_guards(result)),
     }
     failed = [name for name, assertion in case.assertions.items() if not assertion.value]
     step: str | None = None
@@ -127,23 +132,65 @@ def _raised(
     expected_route: str | None,
     tally: _Tally,
     escalating: str | None,
+    expected_block: str | None,
+    checks_guards: bool,
 ) -> CaseResult:
     records = error.records if error is not None else ()
     tally.add_usage(records)
+    common: dict[str, Any] = {
+        'name': failure.name,
+        'expected_route': expected_route,
+        'route': next((r.route for r in records if r.kind == 'router'), None),
+        'tags': _tags(failure.metadata),
+        'escalated': _escalated(records, escalating),
+        'expected_blocked_by': expected_block,
+        'blocked_by': list(tripped_guards(error)) if error is not None else [],
+    }
+    if isinstance(error, GuardTripped) and checks_guards:
+        # A blocked run has no output to judge: the case is judged on whether the right guard blocked it.
+        if error.guard == expected_block:
+            return CaseResult(status='passed', **common)
+        wanted = f'expected {expected_block!r} to' if expected_block is not None else 'expected no guard to'
+        why = redact(
+            f'{error.guard}.blocked: {error.guard!r} blocked the {error.on} ({error.verdict.reason}), {wanted} trip'
+        )
+        return CaseResult(status='failed', step=error.guard, failures=[why], **common)
     return CaseResult(
-        name=failure.name,
         status='error',
         step=error.step if error is not None else None,
-        expected_route=expected_route,
-        route=next((r.route for r in records if r.kind == 'router'), None),
         error=f'the workflow raised {redact(failure.error_message)}',
-        tags=_tags(failure.metadata),
-        escalated=_escalated(records, escalating),
+        **common,
     )
 
 
 def _index(items: Sequence[str], item: str) -> int:
     return items.index(item) if item in items else len(items)
+
+
+def _guard_metrics(
+    results: Sequence[CaseResult], guards: Sequence[str], judged: Container[str]
+) -> dict[str, GuardMetrics]:
+    """Each guard's trips against the cases' expectations, over the cases that state one."""
+    metrics: dict[str, GuardMetrics] = {}
+    for guard in guards:
+        counts = {'tp': 0, 'fp': 0, 'fn': 0, 'tn': 0}
+        wrong: list[str] = []
+        for result in results:
+            if result.name not in judged:
+                continue
+            expected, tripped = result.expected_blocked_by == guard, guard in result.blocked_by
+            key = ('t' if expected == tripped else 'f') + ('p' if tripped else 'n')
+            counts[key] += 1
+            if expected != tripped:
+                wrong.append(result.name)
+        metrics[guard] = GuardMetrics(
+            true_positives=counts['tp'],
+            false_positives=counts['fp'],
+            false_negatives=counts['fn'],
+            true_negatives=counts['tn'],
+            wrong=wrong,
+        )
+    return metrics
 
 
 def _confusion(evaluation: EvaluationReport[Any, Any, Any]) -> Confusion:
@@ -165,6 +212,8 @@ def summarize(
     model: str | None = None,
     escalating: str | None = None,
     prices: Prices | None = None,
+    guards: Sequence[str] = (),
+    expected_blocks: Mapping[str, str | None] | None = None,
 ) -> WorkflowReport:
     """Build the report of `evaluation`, a run of `workflow` over cases named in `order` (invalid rows included).
 
@@ -179,11 +228,23 @@ def summarize(
         model: The model the workflow ran on, when chosen for this evaluation.
         escalating: The router whose `escalated` detail each case reports.
         prices: Prices for models genai-prices does not know, as the workflow's model routers were given.
+        guards: The workflow's guards, each measured for precision and recall.
+        expected_blocks: For each case that states it, the guard it expects to trip (`None`: no guard).
     """
+    blocks = expected_blocks or {}
     tally = _Tally(steps=steps, prices=prices)
-    results = [_judged(case, tally, escalating) for case in evaluation.cases]
+    results = [_judged(case, tally, escalating, blocks.get(case.name)) for case in evaluation.cases]
     results += [
-        _raised(f, raised.get(f.name), expected_routes.get(f.name), tally, escalating) for f in evaluation.failures
+        _raised(
+            f,
+            raised.get(f.name),
+            expected_routes.get(f.name),
+            tally,
+            escalating,
+            blocks.get(f.name),
+            f.name in blocks,
+        )
+        for f in evaluation.failures
     ]
     results += [CaseResult(name=bad.name, status='error', error=bad.message) for bad in invalid]
     position = {name: i for i, name in enumerate(order)}
@@ -198,5 +259,6 @@ def summarize(
             for step, (passed, total) in sorted(tally.rates.items(), key=lambda item: _index(steps, item[0]))
         },
         usage=tally.usage_report(),
+        guards=_guard_metrics(results, guards, blocks),
         model=model,
     )

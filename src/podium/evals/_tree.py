@@ -12,7 +12,7 @@ from typing import Protocol, runtime_checkable
 from .._core._step import AnyStep
 from ..routers._cost import Prices
 
-__all__ = ('Cascade', 'escalating_router', 'find_cascade', 'find_router', 'steps_by_name')
+__all__ = ('Cascade', 'escalating_router', 'find_cascade', 'find_guards', 'find_router', 'steps_by_name')
 
 
 @runtime_checkable
@@ -58,6 +58,11 @@ def find_router(workflow: AnyStep, name: str | None) -> AnyStep | None:
     if found is None:
         return None
     return next((r for r in routers if r.describe().escalates_to is found), found)
+
+
+def find_guards(workflow: AnyStep) -> list[str]:
+    """The names of the guards in `workflow`, in tree order: steps that say they guard an input or output."""
+    return list(dict.fromkeys(s.name for s in _walk(workflow, set()) if s.describe().guards is not None))
 
 
 def escalating_router(workflow: AnyStep) -> AnyStep | None:
