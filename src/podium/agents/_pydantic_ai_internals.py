@@ -52,6 +52,7 @@ from contextvars import ContextVar
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
 
+import anyio
 from opentelemetry.baggage import set_baggage
 from opentelemetry.context import Context
 from pydantic import BaseModel
@@ -521,6 +522,10 @@ class _Check:
         self.state: _State = 'unchecked'
         self.problem: str | None = None
 
+    def passed(self) -> bool:
+        """Whether the check has run and found the lean path sound."""
+        return self.state == 'passed'
+
     def claim(self) -> bool:
         """Whether this caller runs the check: exactly one caller, across threads and tasks, gets `True`."""
         with self._lock:
@@ -538,13 +543,17 @@ It is a property of the process (one Pydantic-AI per process), not of any run or
 async def check(self_test: SelfTest) -> bool:
     """Whether the lean path may run: checked on the first call, then a cached answer.
 
-    While the first caller runs the check, concurrent callers take the agent path. A failed check warns once.
+    While the first caller runs the check, concurrent callers wait for its verdict, so which path a step takes never
+    depends on how the first calls of a process interleave. A failed check warns once.
     """
     verdict = _CHECK
     if verdict.state == 'passed':
         return True
     if not verdict.claim():
-        return False
+        # Polled rather than awaited on an event: the checking caller may run on another thread's event loop.
+        while verdict.state == 'checking':  # noqa: ASYNC110  # see the comment above
+            await anyio.sleep(0.001)
+        return verdict.passed()
     try:
         missing = missing_internals()
         problem = f'missing {", ".join(missing)}' if missing else await self_test()
