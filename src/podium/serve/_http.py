@@ -42,7 +42,7 @@ def problem_response(request: Request, exc: Exception) -> Response:
     elif exc.status_code == 404:
         error, message, extra = 'not_found', f'nothing at {request.url.path}; GET /openapi.json lists the routes', {}
     elif exc.status_code == 405:
-        allowed = headers.get('allow', '')
+        allowed = next((value for name, value in headers.items() if name.lower() == 'allow'), 'other methods')
         error, message, extra = 'method_not_allowed', f'{request.url.path} takes {allowed}, not {request.method}', {}
     else:
         error, message, extra = 'http_error', exc.detail, {}

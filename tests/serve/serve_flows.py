@@ -1,0 +1,105 @@
+"""Workflows the serve tests serve, and a reader of server-sent events."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+from pydantic import BaseModel
+from pydantic_ai.messages import PartDeltaEvent, PartEndEvent, PartStartEvent, TextPart, TextPartDelta
+
+import podium
+from podium import Step, StepScope
+from podium.events import AgentEvent, OutputDelta, OutputDiscarded
+
+EXAMPLES = Path(__file__).parents[2] / 'examples'
+DESK = str(EXAMPLES / 'support_desk.py')
+SECRET = 'sk-proj-4f9a1c2e7b3d8e6f0a5b'
+
+
+class Ticket(BaseModel):
+    text: str
+    priority: int
+
+
+class Answer(BaseModel):
+    text: str
+    urgent: bool
+
+
+@podium.step
+async def triage(ticket: Ticket) -> Answer:
+    return Answer(text=ticket.text.upper(), urgent=ticket.priority > 2)
+
+
+@podium.step
+async def echo(text: str) -> str:
+    return text
+
+
+@podium.step
+async def leaks(text: str) -> str:
+    raise ValueError(f'provider said: Incorrect API key provided: {SECRET}')
+
+
+class Opaque:
+    """A class pydantic has no schema for."""
+
+
+@podium.step
+async def takes_opaque(value: Opaque) -> str:
+    return 'opaque'
+
+
+class Talker(Step[str, str]):
+    """An agent-like step that streams its text the way an agent step does: Pydantic-AI events and deltas."""
+
+    name = 'talker'
+    input_class = str
+    output_class = str
+    record_kind = 'agent'
+
+    async def _run(self, input: str, scope: StepScope) -> str:
+        scope.emit(OutputDelta(path=scope.tree_path, text='draft'))
+        scope.emit(OutputDiscarded(path=scope.tree_path, reason='retry'))
+        scope.emit(AgentEvent(path=scope.tree_path, event=PartStartEvent(index=0, part=TextPart(content='Hel'))))
+        scope.emit(
+            AgentEvent(path=scope.tree_path, event=PartDeltaEvent(index=0, delta=TextPartDelta(content_delta='lo')))
+        )
+        scope.emit(AgentEvent(path=scope.tree_path, event=PartEndEvent(index=0, part=TextPart(content='Hello'))))
+        return f'Hello, {input}'
+
+
+talker = Talker()
+
+
+def sse(text: str) -> list[tuple[str, str]]:
+    """The (event, data) pairs of a server-sent event stream."""
+    found: list[tuple[str, str]] = []
+    for block in text.split('\n\n'):
+        if not block.strip():
+            continue
+        kind, data = 'message', []
+        for line in block.splitlines():
+            field, _, value = line.partition(':')
+            if field == 'event':
+                kind = value.strip()
+            elif field == 'data':
+                data.append(value.removeprefix(' '))
+        found.append((kind, '\n'.join(data)))
+    return found
+
+
+class Blocked:
+    """A workflow that waits forever once started, to be left by its client."""
+
+    def __init__(self) -> None:
+        self.started = anyio.Event()
+
+        @podium.step
+        async def waits(text: str) -> str:
+            self.started.set()
+            await anyio.sleep_forever()
+            return text
+
+        self.workflow = waits
