@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import socket
 import sys
 from typing import TYPE_CHECKING
 
 import uvicorn
+from starlette.applications import Starlette
+from uvicorn.supervisors import Multiprocess
 
 from .._core._errors import UsageError
 from ..serve import DEFAULT_MAX_BODY_BYTES, app
@@ -17,7 +21,10 @@ from ._parser import add_command, positive_int
 if TYPE_CHECKING:
     from ._parser import Commands
 
-__all__ = ('add_commands',)
+__all__ = ('add_commands', 'worker_app')
+
+_WORKER_ENV = 'PODIUM_SERVE_WORKER'
+"""How `--workers` tells each worker process what to serve: JSON of the workflow reference and the options."""
 
 
 def add_commands(commands: Commands) -> None:
@@ -41,6 +48,14 @@ def add_commands(commands: Commands) -> None:
         metavar='N',
         help=f'refuse request bodies larger than N bytes with 413 (default {DEFAULT_MAX_BODY_BYTES})',
     )
+    parser.add_argument(
+        '--workers',
+        type=positive_int,
+        default=1,
+        metavar='N',
+        help='serve from N processes sharing the port, each loading the workflow (default 1): runs are CPU-bound '
+        'Python, so one process uses one core',
+    )
     parser.add_argument('--no-access-log', action='store_true', help="don't log a line per request")
     parser.set_defaults(handler=_serve)
 
@@ -59,14 +74,31 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def worker_app() -> Starlette:
+    """The app of one `--workers` process, built from what the command put in its environment."""
+    options = json.loads(os.environ[_WORKER_ENV])
+    return app(load_step(options['workflow']), max_body_bytes=options['max_body_bytes'])
+
+
 def _serve(args: argparse.Namespace) -> int:
     workflow = load_step(args.workflow)
-    served = app(workflow, max_body_bytes=args.max_body_bytes)
+    served = app(workflow, max_body_bytes=args.max_body_bytes)  # an unservable workflow stops here, before binding
     sock = _listen(args.host, args.port)
     host, port = sock.getsockname()[:2]
     where = f'[{host}]' if ':' in host else host
-    print(f'serving {workflow.name!r} on http://{where}:{port}/ (the page; API at /openapi.json)', file=sys.stderr)
+    workers = f' from {args.workers} processes' if args.workers > 1 else ''
+    print(
+        f'serving {workflow.name!r} on http://{where}:{port}/{workers} (the page; API at /openapi.json)',
+        file=sys.stderr,
+    )
     sys.stderr.flush()
-    config = uvicorn.Config(served, log_level='info', access_log=not args.no_access_log)
-    uvicorn.Server(config).run(sockets=[sock])
+    log = {'log_level': 'info', 'access_log': not args.no_access_log}
+    if args.workers == 1:
+        uvicorn.Server(uvicorn.Config(served, **log)).run(sockets=[sock])
+        return 0
+    # uvicorn's own supervisor starts fresh processes, which cannot be handed an app object: each one imports this
+    # module and builds the app from the environment.
+    os.environ[_WORKER_ENV] = json.dumps({'workflow': args.workflow, 'max_body_bytes': args.max_body_bytes})
+    config = uvicorn.Config(f'{__name__}:worker_app', factory=True, workers=args.workers, **log)
+    Multiprocess(config, sockets=[sock]).run()
     return 0
