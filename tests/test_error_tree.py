@@ -25,6 +25,7 @@ NOT_PODIUM_ERRORS = {
     'podium.agents._template.TemplateError': 'control flow of the lean path, caught in agents/_lean.py; never leaves',
     'podium.agents._template._Recorded': 'stops the template capture at its first request, caught by the capture',
     'podium.agents._pydantic_ai_internals.LeanPathUnavailable': 'a warning, exported so users can filter it',
+    'podium.serve._http.Problem': "a 4xx response (a Starlette HTTPException), rendered by the served app's handler",
 }
 """Exception classes allowed outside the tree, each with the reason."""
 

@@ -24,6 +24,7 @@ PUBLIC_PACKAGES = (
     'podium.evals',
     'podium.fallbacks',
     'podium.routers',
+    'podium.serve',
     'podium.testing',
     'podium.tools',
     'podium.tracing',
