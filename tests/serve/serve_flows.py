@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 from pydantic import BaseModel
@@ -10,7 +15,7 @@ from pydantic_ai.messages import PartDeltaEvent, PartEndEvent, PartStartEvent, T
 
 import podium
 from podium import Step, StepScope
-from podium.events import AgentEvent, OutputDelta, OutputDiscarded
+from podium.events import AgentEvent, AttemptFailed, FallbackTaken, OutputDelta, OutputDiscarded, RouteDecided
 
 EXAMPLES = Path(__file__).parents[2] / 'examples'
 DESK = str(EXAMPLES / 'support_desk.py')
@@ -103,3 +108,58 @@ class Blocked:
             return text
 
         self.workflow = waits
+
+
+class Eventful(Step[str, str]):
+    """Sends every event the page draws (a route, a failed attempt, partial output discarded and streamed again, a
+    fallback), then waits for `release` so a test can look at the page mid-run."""
+
+    name = 'eventful'
+    input_class = str
+    output_class = str
+    record_kind = 'agent'
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    async def _run(self, input: str, scope: StepScope) -> str:
+        path = scope.tree_path
+        scope.emit(RouteDecided(path=path, route='main', confidence=0.75, reason='looks like the main case'))
+        scope.emit(
+            AttemptFailed(
+                path=path, attempt=1, error='ModelHTTPError', message='overloaded', status_code=529, retry_in_s=0.5
+            )
+        )
+        scope.emit(OutputDelta(path=path, text='draft'))
+        scope.emit(OutputDiscarded(path=path, reason='the attempt failed'))
+        scope.emit(OutputDelta(path=path, text='Hel'))
+        scope.emit(OutputDelta(path=path, text='lo'))
+        scope.emit(FallbackTaken(path=path, reason='server_error', to='backup'))
+        await anyio.to_thread.run_sync(self.release.wait)
+        return f'Hello, {input}'
+
+
+@contextlib.contextmanager
+def serving(application: Any) -> Iterator[str]:
+    """`application` on uvicorn in a thread of this process, on a free port; yields its base URL."""
+    import httpx
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(application, log_level='warning'))
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    url = f'http://127.0.0.1:{sock.getsockname()[1]}'
+    thread = threading.Thread(target=server.run, kwargs={'sockets': [sock]}, daemon=True)
+    thread.start()
+    try:
+        for _ in range(200):  # until the server accepts
+            try:
+                httpx.get(f'{url}/openapi.json', timeout=5)
+                break
+            except httpx.TransportError:
+                threading.Event().wait(0.05)
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()

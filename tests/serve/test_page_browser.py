@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from serve_flows import Eventful, serving
+
+from podium.serve import app
 
 pytestmark = pytest.mark.needs_extras  # starlette, uvicorn and selenium, from the serve and dev extras
 
@@ -92,3 +95,36 @@ def test_the_page_shows_the_run_of_the_support_desk_live(browser: Any, served: s
         'escalated': True,
     }
     assert browser.find_element(By.ID, 'usage').text.startswith('usage: 3 requests, ')
+
+
+def test_the_page_draws_routes_attempts_fallbacks_and_partial_output_as_they_arrive(browser: Any):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    step = Eventful()
+    with serving(app(step)) as url:
+        browser.get(f'{url}/')
+        browser.find_element(By.ID, 'input').send_keys('Ann')
+        browser.find_element(By.ID, 'run').click()
+        try:
+            partial = WebDriverWait(browser, 30).until(
+                lambda d: d.find_element(By.CSS_SELECTOR, 'li[data-path="eventful"] pre.partial')
+            )
+            WebDriverWait(browser, 30).until(lambda d: partial.text == 'Hello')  # the discarded draft is gone
+            entry = browser.find_element(By.CSS_SELECTOR, 'li[data-path="eventful"]')
+            assert entry.find_element(By.CSS_SELECTOR, '.route').text == '→ main (0.75)'
+            assert entry.find_element(By.CSS_SELECTOR, '.reason').text == 'looks like the main case'
+            assert entry.find_element(By.CSS_SELECTOR, '.status').text == 'running'
+            notes = [note.text for note in entry.find_elements(By.CSS_SELECTOR, '.notes li')]
+            assert notes == [
+                'attempt 1 failed: ModelHTTPError (529): overloaded; retry in 0.50 s',
+                'partial output discarded: the attempt failed',
+                'fallback → backup: server_error',
+            ]
+            ARTIFACTS.mkdir(exist_ok=True)
+            browser.save_screenshot(str(ARTIFACTS / 'serve-page-mid-run.png'))
+        finally:
+            step.release.set()
+        WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, 'run-status').text == 'ok')
+        assert browser.find_element(By.CSS_SELECTOR, '#final pre').text == 'Hello, Ann'
+        assert entry.find_element(By.CSS_SELECTOR, '.status').text == 'ok'

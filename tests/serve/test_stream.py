@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from typing import Any
 
 import anyio
 import httpx
 import pytest
-import uvicorn
-from serve_flows import SECRET, Blocked, leaks, sse, talker
+from serve_flows import SECRET, Blocked, leaks, serving, sse, talker
 from starlette.testclient import TestClient
 
 from podium import Flow, RunHook
@@ -128,26 +126,8 @@ async def test_a_client_that_disconnects_cancels_its_run():
 
 def test_closing_the_connection_to_a_real_server_cancels_the_run():
     blocked, outcome = Blocked(), _Outcome()
-    server = uvicorn.Server(uvicorn.Config(app(blocked.workflow, hooks=[outcome]), log_level='warning'))
-    sock = socket.socket()
-    sock.bind(('127.0.0.1', 0))
-    port = sock.getsockname()[1]
-    thread = threading.Thread(target=server.run, kwargs={'sockets': [sock]}, daemon=True)
-    thread.start()
-    try:
-        with httpx.Client(base_url=f'http://127.0.0.1:{port}', timeout=10) as client:
-            for _ in range(100):  # until the server accepts
-                try:
-                    client.get('/openapi.json')
-                    break
-                except httpx.ConnectError:
-                    threading.Event().wait(0.05)
-            with client.stream('POST', '/stream', json='hi') as response:
-                first = next(response.iter_lines())
-                assert first == 'event: run_started'
+    with serving(app(blocked.workflow, hooks=[outcome])) as url, httpx.Client(base_url=url, timeout=10) as client:
+        with client.stream('POST', '/stream', json='hi') as response:
+            assert next(response.iter_lines()) == 'event: run_started'
         assert outcome.ended.wait(10), 'the run went on after its client left'
-        assert outcome.records == [('waits', 'cancelled')]
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    assert outcome.records == [('waits', 'cancelled')]
