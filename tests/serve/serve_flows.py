@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx
 from pydantic import BaseModel
 from pydantic_ai.messages import PartDeltaEvent, PartEndEvent, PartStartEvent, TextPart, TextPartDelta
 
@@ -18,6 +24,7 @@ from podium import Step, StepScope
 from podium.events import AgentEvent, AttemptFailed, FallbackTaken, OutputDelta, OutputDiscarded, RouteDecided
 
 EXAMPLES = Path(__file__).parents[2] / 'examples'
+SRC = Path(__file__).parents[2] / 'src'
 DESK = str(EXAMPLES / 'support_desk.py')
 SECRET = 'sk-proj-4f9a1c2e7b3d8e6f0a5b'
 
@@ -142,7 +149,6 @@ class Eventful(Step[str, str]):
 @contextlib.contextmanager
 def serving(application: Any) -> Iterator[str]:
     """`application` on uvicorn in a thread of this process, on a free port; yields its base URL."""
-    import httpx
     import uvicorn
 
     server = uvicorn.Server(uvicorn.Config(application, log_level='warning'))
@@ -163,3 +169,39 @@ def serving(application: Any) -> Iterator[str]:
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+@contextlib.contextmanager
+def serve_command(*options: str) -> Iterator[str]:
+    """`podium serve` on the support desk with `options`, on a free port, in its own process; yields its base URL."""
+    env = {**os.environ, 'PYTHONPATH': os.pathsep.join(filter(None, [str(SRC), os.environ.get('PYTHONPATH')]))}
+    process = subprocess.Popen(
+        [sys.executable, '-m', 'podium.cli', 'serve', f'{DESK}:workflow', '--port', '0', '--no-access-log', *options],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stderr is not None
+        line = process.stderr.readline()
+        found = re.search(r'http://127\.0\.0\.1:\d+', line)
+        assert found, f'podium serve said {line!r}'
+        _wait_until_accepting(found.group())
+        yield found.group()
+    finally:
+        process.terminate()
+        process.wait(10)
+        if process.stderr is not None:
+            process.stderr.close()
+
+
+def _wait_until_accepting(url: str) -> None:
+    """uvicorn accepts connections once the app has started, just after the command says where it listens."""
+    deadline = time.monotonic() + 90  # worker processes each import the workflow first
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f'{url}/openapi.json', timeout=5)
+            return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise AssertionError(f'nothing accepted connections at {url}')

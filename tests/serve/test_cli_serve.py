@@ -6,7 +6,7 @@ import socket
 
 import httpx
 import pytest
-from serve_flows import DESK
+from serve_flows import DESK, serve_command
 
 from podium.cli import main
 
@@ -22,6 +22,13 @@ def test_serve_runs_the_workflow_over_http(served: str):
         assert run.status_code == 200
         assert run.json()['output']['team'] == 'tech'
         assert client.post('/run', json={'wrong': 1}).status_code == 422
+
+
+def test_workers_serve_from_several_processes():
+    with serve_command('--workers', '2') as url, httpx.Client(base_url=url, timeout=30) as client:
+        answers = [client.post('/run', json='refund please') for _ in range(4)]
+        assert {a.status_code for a in answers} == {200}
+        assert {a.json()['output']['team'] for a in answers} == {'billing'}
 
 
 def test_a_taken_port_is_a_usage_error(capsys: pytest.CaptureFixture[str]):

@@ -92,13 +92,15 @@ def _serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     sys.stderr.flush()
-    log = {'log_level': 'info', 'access_log': not args.no_access_log}
+    access_log = not args.no_access_log
     if args.workers == 1:
-        uvicorn.Server(uvicorn.Config(served, **log)).run(sockets=[sock])
+        uvicorn.Server(uvicorn.Config(served, log_level='info', access_log=access_log)).run(sockets=[sock])
         return 0
     # uvicorn's own supervisor starts fresh processes, which cannot be handed an app object: each one imports this
     # module and builds the app from the environment.
     os.environ[_WORKER_ENV] = json.dumps({'workflow': args.workflow, 'max_body_bytes': args.max_body_bytes})
-    config = uvicorn.Config(f'{__name__}:worker_app', factory=True, workers=args.workers, **log)
+    config = uvicorn.Config(
+        f'{__name__}:worker_app', factory=True, workers=args.workers, log_level='info', access_log=access_log
+    )
     Multiprocess(config, sockets=[sock]).run()
     return 0
