@@ -25,6 +25,8 @@ from podium.events import AgentEvent, AttemptFailed, FallbackTaken, OutputDelta,
 
 EXAMPLES = Path(__file__).parents[2] / 'examples'
 SRC = Path(__file__).parents[2] / 'src'
+SRC_ENV = {**os.environ, 'PYTHONPATH': os.pathsep.join(filter(None, [str(SRC), os.environ.get('PYTHONPATH')]))}
+"""The environment of a `podium` command run from this checkout."""
 DESK = str(EXAMPLES / 'support_desk.py')
 SECRET = 'sk-proj-4f9a1c2e7b3d8e6f0a5b'
 
@@ -174,12 +176,11 @@ def serving(application: Any) -> Iterator[str]:
 @contextlib.contextmanager
 def serve_command(*options: str) -> Iterator[str]:
     """`podium serve` on the support desk with `options`, on a free port, in its own process; yields its base URL."""
-    env = {**os.environ, 'PYTHONPATH': os.pathsep.join(filter(None, [str(SRC), os.environ.get('PYTHONPATH')]))}
     process = subprocess.Popen(
         [sys.executable, '-m', 'podium.cli', 'serve', f'{DESK}:workflow', '--port', '0', '--no-access-log', *options],
         stderr=subprocess.PIPE,
         text=True,
-        env=env,
+        env=SRC_ENV,
     )
     try:
         assert process.stderr is not None

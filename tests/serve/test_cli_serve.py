@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 
 import httpx
 import pytest
-from serve_flows import DESK, serve_command
+from serve_flows import DESK, SRC_ENV, serve_command
 
 from podium.cli import main
 
@@ -64,3 +66,17 @@ def test_a_reference_that_does_not_load_is_a_usage_error(capsys: pytest.CaptureF
 def test_serve_is_in_the_help(capsys: pytest.CaptureFixture[str]):
     assert main(['--help']) == 0
     assert 'serve a workflow over HTTP' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize('missing', ['starlette', 'uvicorn'])
+def test_without_the_serve_extra_the_command_says_what_to_install(missing: str):
+    script = (
+        f'import sys; sys.modules[{missing!r}] = None\n'  # as if it were not installed
+        'from podium.cli import main\n'
+        f'sys.exit(main(["serve", {DESK + ":workflow"!r}]))\n'
+    )
+    done = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True, env=SRC_ENV, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.startswith('error: podium')
+    assert done.stderr.rstrip().endswith("pip install 'podium[serve]'")
+    assert len(done.stderr.splitlines()) == 1

@@ -9,12 +9,17 @@ import socket
 import sys
 from typing import TYPE_CHECKING
 
-import uvicorn
-from starlette.applications import Starlette
-from uvicorn.supervisors import Multiprocess
-
 from .._core._errors import UsageError
-from ..serve import DEFAULT_MAX_BODY_BYTES, app
+from ..serve import DEFAULT_MAX_BODY_BYTES, app  # without the serve extra, an ImportError saying what to install
+
+try:
+    import uvicorn
+    from starlette.applications import Starlette
+    from uvicorn.supervisors import Multiprocess
+except ImportError as _missing:  # the command stays listed, and says what to install when run
+    raise ImportError(
+        f"podium serve needs uvicorn ({_missing.name} is missing): pip install 'podium[serve]'"
+    ) from _missing
 from ._load import load_step
 from ._parser import add_command, positive_int
 
