@@ -9,7 +9,7 @@ import pytest
 from serve_flows import SECRET, echo, leaks, takes_opaque, triage
 from starlette.testclient import TestClient
 
-from podium import ConfigurationError
+from podium import ConfigurationError, Flow, RunHook
 from podium.serve import app
 
 pytestmark = pytest.mark.needs_extras  # starlette and the AG-UI types, from the serve extra
@@ -176,3 +176,15 @@ def test_an_input_type_pydantic_cannot_read_is_refused_when_the_app_is_built():
 def test_max_body_bytes_must_be_positive():
     with pytest.raises(ConfigurationError, match='max_body_bytes'):
         app(echo, max_body_bytes=0)
+
+
+class _BrokenHook(RunHook):
+    def run_started(self, flow: Flow[Any]) -> None:
+        raise ValueError(f'hook failed: api_key={SECRET}')
+
+
+def test_an_error_outside_the_steps_is_500_redacted():
+    response = TestClient(app(echo, hooks=[_BrokenHook()])).post('/run', json='hi')
+    assert response.status_code == 500
+    assert response.json()['error'] == 'ValueError'
+    assert SECRET not in response.text

@@ -12,6 +12,7 @@ from pydantic_ai.ui.vercel_ai import response_types as vercel
 from serve_flows import SECRET, leaks, sse, talker, triage
 from starlette.testclient import TestClient
 
+from podium import Flow, RunHook
 from podium.serve import app
 
 pytestmark = pytest.mark.needs_extras  # starlette and the AG-UI types, from the serve extra
@@ -154,4 +155,17 @@ def test_vercel_ai_reports_a_failed_run_as_an_error_chunk():
     errors = [c for c in read_vercel(response.text) if isinstance(c, vercel.ErrorChunk)]
     assert len(errors) == 1
     assert '[REDACTED]' in errors[0].error_text
+    assert SECRET not in response.text
+
+
+class _BrokenHook(RunHook):
+    def run_started(self, flow: Flow[Any]) -> None:
+        raise ValueError(f'hook failed: api_key={SECRET}')
+
+
+def test_an_error_outside_the_steps_still_ends_the_protocol_stream_redacted():
+    response = TestClient(app(talker, hooks=[_BrokenHook()])).post('/ag-ui', json=ag_ui_request('hi'))
+    events = read_ag_ui(response.text)
+    assert events[-1].type == EventType.RUN_ERROR
+    assert events[-1].message.startswith('ValueError: hook failed')
     assert SECRET not in response.text

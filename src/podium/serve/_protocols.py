@@ -20,7 +20,9 @@ from pydantic_ai.messages import ModelMessage, ModelRequest, PartEndEvent, PartS
 from pydantic_ai.ui import NativeEvent
 from pydantic_ai.ui.ag_ui import AGUIEventStream
 
+from .._core._errors import WorkflowError
 from .._core._events import AgentEvent, RunFinished, run_event_adapter
+from .._core._redact import describe, redact
 from .._core._stream import RunStream
 from ._input import WorkflowTypes
 
@@ -57,7 +59,12 @@ async def native_events(run: RunStream[Any], types: WorkflowTypes) -> AsyncItera
                 part = TextPart(content=types.output_text(event.result.output))
                 yield PartStartEvent(index=0, part=part)
                 yield PartEndEvent(index=0, part=part)
-    run.result  # noqa: B018  # raises the run's error, if it failed
+    try:
+        run.result  # noqa: B018  # raises the run's error, if it failed
+    except WorkflowError:
+        raise
+    except Exception as exc:  # not a run's failure (a hook raised, say): the protocol's error event still says why
+        raise WorkflowError(redact(describe(exc))) from exc
 
 
 @dataclass
