@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-EXTRA_DIRECTORIES = frozenset({'evals', 'durable'})
-"""Test directories whose every test needs an optional extra (pydantic-evals, DBOS, Postgres)."""
-EXTRA_MODULES = frozenset({'pydantic_evals', 'podium.evals', 'dbos', 'podium.durable', 'psycopg'})
+EXTRA_DIRECTORIES = frozenset({'evals', 'durable', 'serve'})
+"""Test directories whose every test needs an optional extra (pydantic-evals, DBOS, Postgres, Starlette)."""
+EXTRA_MODULES = frozenset(
+    {'pydantic_evals', 'podium.evals', 'dbos', 'podium.durable', 'psycopg', 'starlette', 'uvicorn', 'podium.serve'}
+)
 """A test module that imports any of these (or a submodule), anywhere in the file, needs an extra too."""
 
 

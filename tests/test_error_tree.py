@@ -26,6 +26,7 @@ NOT_PODIUM_ERRORS = {
     'podium.agents._template._Recorded': 'stops the template capture at its first request, caught by the capture',
     'podium.agents._pydantic_ai_internals.LeanPathUnavailable': 'a warning, exported so users can filter it',
     'podium._core._pause.Paused': 'control flow of a run pausing at an approval, caught in Step.run; never leaves',
+    'podium.serve._http.Problem': "a 4xx response (a Starlette HTTPException), rendered by the served app's handler",
 }
 """Exception classes allowed outside the tree, each with the reason."""
 

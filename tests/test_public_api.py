@@ -281,6 +281,10 @@ PUBLIC: dict[str, set[str]] = {
         'llm_judge',
         'run_cost',
     },
+    'podium.serve': {
+        'DEFAULT_MAX_BODY_BYTES',
+        'app',
+    },
     'podium.testing': {
         'Answer',
         'Behaviour',

@@ -178,7 +178,7 @@ def test_a_failing_durable_run_prints_one_redacted_line(tmp_path: Path, flows: s
         (['eval', '{flows}:echo', 'c.yaml', '--max-concurrency', '0'], USAGE, 'error: podium eval: argument'),
         (['eval', '{flows}:echo', 'c.yaml', '--fail-under', '2'], USAGE, 'error: podium eval: argument --fail-under'),
         (['runs', '--limit', 'many'], USAGE, "error: podium runs: argument --limit: 'many' is not a whole number"),
-        (['serve'], USAGE, "error: podium: argument command: invalid choice: 'serve'"),
+        (['deploy'], USAGE, "error: podium: argument command: invalid choice: 'deploy'"),
         ([], USAGE, 'error: podium: the following arguments are required: command'),
     ],
 )

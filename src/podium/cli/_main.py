@@ -1,4 +1,4 @@
-"""The `podium` command: run a workflow, draw it, evaluate it."""
+"""The `podium` command: run a workflow, draw it, evaluate it, serve it."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def _graph(args: argparse.Namespace) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog='podium',
-        description='Run, draw and evaluate podium workflows.',
+        description='Run, draw, evaluate and serve podium workflows.',
         epilog=EPILOG,
         formatter_class=HelpFormatter,
     )
@@ -81,10 +81,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_optional_commands(commands: Commands) -> None:
-    """Commands whose modules pull in more (evals, durable runs), registered when present."""
+    """Commands whose modules pull in more (evals, durable runs, serving), registered when present."""
     import importlib
 
-    for module_name in ('._eval', '._durable'):
+    for module_name in ('._eval', '._durable', '._serve'):
         try:
             module = importlib.import_module(module_name, __package__)
         except ModuleNotFoundError as exc:

@@ -55,7 +55,12 @@ class ScriptedModel(FunctionModel):
         self.queue: list[Answer] = list(responses)
         self.prompts: list[str] = []
         self.instructions: list[str | None] = []
-        super().__init__(self._respond, stream_function=self._stream, model_name=model_name)
+        super().__init__(self._respond_async, stream_function=self._stream, model_name=model_name)
+
+    async def _respond_async(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        # A coroutine, so FunctionModel calls it in the run's own task: a sync function would be sent to a worker
+        # thread per request, which costs more than the scripted answer itself.
+        return self._respond(messages, info)
 
     def _respond(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
         prompt = latest_prompt(messages)
