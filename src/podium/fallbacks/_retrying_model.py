@@ -8,7 +8,6 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-import anyio
 from pydantic_ai.exceptions import ModelAPIError, ModelRequestTimeout
 from pydantic_ai.messages import ModelMessage, ModelRequestAttempt, ModelResponse
 from pydantic_ai.models import KnownModelName, Model, ModelRequestParameters, StreamedResponse
@@ -26,6 +25,7 @@ from ._backoff import Backoff
 from ._breaker import CircuitBreaker
 from ._budget import RetryBudget
 from ._clock import SYSTEM_CLOCK, Clock
+from ._deadline import LimitExpired, run_within
 from ._policy import (
     DEFAULT_ATTEMPTS,
     DEFAULT_DEADLINE,
@@ -35,7 +35,7 @@ from ._policy import (
     outer_retry_owns_attempts,
 )
 from ._rate_limit import RateLimit
-from ._sdk_retries import sdk_retries_sent, settings_without_sdk_retries
+from ._sdk_retries import sdk_retries_sent, sends_max_retries, settings_without_sdk_retries
 
 __all__ = ('RetryingModel',)
 
@@ -118,6 +118,14 @@ class RetryingModel(WrapperModel):
         self.rate_limit = rate_limit
         self._user_code = isinstance(_innermost(self.wrapped), FunctionModel)
         """A `FunctionModel` runs the caller's own function: what it raises is theirs, not a provider's."""
+        self._sdk_retries: tuple[Model, bool] = (self.wrapped, sends_max_retries(self.wrapped))
+        """Whether requests to `wrapped` carry `max_retries=0`, decided once per wrapped model, not per request."""
+
+    def _request_settings(self, settings: ModelSettings | None) -> ModelSettings | None:
+        model, sends = self._sdk_retries
+        if model is not self.wrapped:
+            return settings_without_sdk_retries(self.wrapped, settings)
+        return settings_without_sdk_retries(model, settings, sends=sends)
 
     async def request(
         self,
@@ -125,10 +133,11 @@ class RetryingModel(WrapperModel):
         model_settings: ModelSettings | None,
         model_request_parameters: ModelRequestParameters,
     ) -> ModelResponse:
-        settings = settings_without_sdk_retries(self.wrapped, model_settings)
+        settings = self._request_settings(model_settings)
+        wrapped = self.wrapped
 
-        async def send() -> ModelResponse:
-            return await self.wrapped.request(messages, settings, model_request_parameters)
+        def send() -> Awaitable[ModelResponse]:
+            return wrapped.request(messages, settings, model_request_parameters)
 
         response, failed = await self._retry(send)
         if self.rate_limit is not None:
@@ -146,7 +155,7 @@ class RetryingModel(WrapperModel):
         run_context: RunContext[Any] | None = None,
     ) -> AsyncGenerator[StreamedResponse]:
         """Retries opening the stream; once events flow to the consumer, a failure is raised as it is."""
-        settings = settings_without_sdk_retries(self.wrapped, model_settings)
+        settings = self._request_settings(model_settings)
         async with AsyncExitStack() as stack:
 
             async def send() -> StreamedResponse:
@@ -168,7 +177,7 @@ class RetryingModel(WrapperModel):
         waited = 0.0
         while True:
             loop.tries += 1
-            started, started_at = clock.now(), datetime.now(tz=UTC)
+            started = clock.now()
             try:
                 result = await self._attempt(send, loop)
             except Exception as exc:
@@ -177,7 +186,7 @@ class RetryingModel(WrapperModel):
                     self._report(loop.tries, exc, waited, 0.0, note=_SDK_TRY)
                     waited = 0.0
                 self._report(loop.tries, exc, waited, duration)
-                failed.append(self._failed_attempt(exc, started_at, duration))
+                failed.append(self._failed_attempt(exc, duration))
                 wait = loop.wait_before_retry(exc)
                 if wait is None:
                     if not owned:
@@ -208,21 +217,24 @@ class RetryingModel(WrapperModel):
         return result
 
     def _limit(self, loop: RetryLoop, trial_timeout: float | None) -> float | None:
-        limits = [t for t in (self.attempt_timeout, loop.remaining(), trial_timeout) if t is not None]
-        return min(limits, default=None)
+        limit = loop.remaining()
+        for other in (self.attempt_timeout, trial_timeout):
+            if other is not None and (limit is None or other < limit):
+                limit = other
+        return limit
 
     async def _within(self, send: Callable[[], Awaitable[T]], limit: float | None) -> T:
         try:
             if limit is None:
                 return await send()
-            with anyio.move_on_after(limit):
-                return await send()
+            return await run_within(send, limit)
+        except LimitExpired:
+            raise ModelRequestTimeout(self.model_name, limit) from None
         except Exception as exc:
             typed = None if self._user_code else unexpected_response(exc, self.model_name)
             if typed is None:
                 raise
             raise typed from exc
-        raise ModelRequestTimeout(self.model_name, limit)
 
     def _report(
         self, number: int, exc: BaseException | None, waited: float, duration: float, *, note: str | None = None
@@ -240,14 +252,15 @@ class RetryingModel(WrapperModel):
             )
         )
 
-    def _failed_attempt(self, exc: Exception, started_at: datetime, duration: float) -> ModelRequestAttempt:
+    def _failed_attempt(self, exc: Exception, duration: float) -> ModelRequestAttempt:
+        took = timedelta(seconds=duration)
         return ModelRequestAttempt(
             model_name=self.model_name,
             provider_name=self.system,
             outcome='error',
             error=describe(exc),
-            timestamp=started_at,
-            duration=timedelta(seconds=duration),
+            timestamp=datetime.now(tz=UTC) - took,  # read once it failed: a clean attempt needs no wall-clock time
+            duration=took,
         )
 
     def __repr__(self) -> str:
