@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+import anyio
 from pydantic_ai.exceptions import ModelAPIError, ModelRequestTimeout
 from pydantic_ai.messages import ModelMessage, ModelRequestAttempt, ModelResponse
 from pydantic_ai.models import KnownModelName, Model, ModelRequestParameters, StreamedResponse
@@ -25,7 +27,7 @@ from ._backoff import Backoff
 from ._breaker import CircuitBreaker
 from ._budget import RetryBudget
 from ._clock import SYSTEM_CLOCK, Clock
-from ._deadline import LimitExpired, run_within
+from ._deadline import arm, disarm, expired
 from ._policy import (
     DEFAULT_ATTEMPTS,
     DEFAULT_DEADLINE,
@@ -124,7 +126,7 @@ class RetryingModel(WrapperModel):
     def _request_settings(self, settings: ModelSettings | None) -> ModelSettings | None:
         model, sends = self._sdk_retries
         if model is not self.wrapped:
-            return settings_without_sdk_retries(self.wrapped, settings)
+            self._sdk_retries = model, sends = self.wrapped, sends_max_retries(self.wrapped)
         return settings_without_sdk_retries(model, settings, sends=sends)
 
     async def request(
@@ -170,33 +172,64 @@ class RetryingModel(WrapperModel):
                 self.rate_limit.record(self.model_name, response.usage.total_tokens)
 
     async def _retry(self, send: Callable[[], Awaitable[T]]) -> tuple[T, list[ModelRequestAttempt]]:
+        policy, clock = self.policy, self.policy.clock
         owned = outer_retry_owns_attempts()  # then the step's loop decides whether to try again, not this one
-        loop = RetryLoop(self.policy, attempts=1 if owned else None)
+        loop = RetryLoop(policy, attempts=1 if owned else None)
+        started = loop.started
+        if self.breaker is None and self.rate_limit is None:
+            # The first try of a plain loop, as cheap as it can be: nothing has been waited for, so the limit is the
+            # deadline itself (or the attempt timeout), read without a clock.
+            timeout, deadline = self.attempt_timeout, policy.deadline
+            limit = deadline if timeout is None or (deadline is not None and deadline < timeout) else timeout
+            loop.tries = 1
+            try:
+                result = await self._within(send, limit)
+            except Exception as exc:
+                error: Exception | None = exc
+            else:
+                record_attempt(Attempt(number=1, model=self.model_name, duration_s=clock.now() - started))
+                return result, []
+        else:
+            error = None
+        return await self._retry_after(send, loop, error, owned, started)
+
+    async def _retry_after(
+        self,
+        send: Callable[[], Awaitable[T]],
+        loop: RetryLoop,
+        error: Exception | None,
+        owned: bool,
+        started: float,
+    ) -> tuple[T, list[ModelRequestAttempt]]:
+        """The loop from its first try on, or from after a first try that raised `error`."""
         clock = self.policy.clock
         failed: list[ModelRequestAttempt] = []
         waited = 0.0
         while True:
-            loop.tries += 1
+            if error is None:
+                loop.tries += 1
+                try:
+                    result = await self._attempt(send, loop)
+                except Exception as exc:
+                    error = exc
+                else:
+                    self._report(loop.tries, None, waited, clock.now() - started)
+                    return result, failed
+            exc, error = error, None
+            duration = clock.now() - started
+            for _ in range(sdk_retries_sent(exc)):  # a client that still retries: those reached the wire too
+                self._report(loop.tries, exc, waited, 0.0, note=_SDK_TRY)
+                waited = 0.0
+            self._report(loop.tries, exc, waited, duration)
+            failed.append(self._failed_attempt(exc, duration))
+            wait = loop.wait_before_retry(exc)
+            if wait is None:
+                if not owned:
+                    mark_exhausted(exc)
+                raise exc
+            await clock.sleep(wait)
+            waited = wait
             started = clock.now()
-            try:
-                result = await self._attempt(send, loop)
-            except Exception as exc:
-                duration = clock.now() - started
-                for _ in range(sdk_retries_sent(exc)):  # a client that still retries: those reached the wire too
-                    self._report(loop.tries, exc, waited, 0.0, note=_SDK_TRY)
-                    waited = 0.0
-                self._report(loop.tries, exc, waited, duration)
-                failed.append(self._failed_attempt(exc, duration))
-                wait = loop.wait_before_retry(exc)
-                if wait is None:
-                    if not owned:
-                        mark_exhausted(exc)
-                    raise
-                await clock.sleep(wait)
-                waited = wait
-            else:
-                self._report(loop.tries, None, waited, clock.now() - started)
-                return result, failed
 
     async def _attempt(self, send: Callable[[], Awaitable[T]], loop: RetryLoop) -> T:
         """One attempt, behind the breaker and within the attempt timeout, the deadline and a trial's timeout."""
@@ -224,17 +257,26 @@ class RetryingModel(WrapperModel):
         return limit
 
     async def _within(self, send: Callable[[], Awaitable[T]], limit: float | None) -> T:
+        watch = None if limit is None else arm(limit)
         try:
-            if limit is None:
-                return await send()
-            return await run_within(send, limit)
-        except LimitExpired:
-            raise ModelRequestTimeout(self.model_name, limit) from None
+            if limit is not None and watch is None:  # not in an asyncio task: an anyio scope keeps the limit
+                with anyio.move_on_after(limit):
+                    return await send()
+                raise ModelRequestTimeout(self.model_name, limit)
+            return await send()
+        except asyncio.CancelledError:
+            if watch is not None and expired(watch):
+                assert limit is not None
+                raise ModelRequestTimeout(self.model_name, limit) from None
+            raise
         except Exception as exc:
             typed = None if self._user_code else unexpected_response(exc, self.model_name)
             if typed is None:
                 raise
             raise typed from exc
+        finally:
+            if watch is not None:
+                disarm(watch)
 
     def _report(
         self, number: int, exc: BaseException | None, waited: float, duration: float, *, note: str | None = None
