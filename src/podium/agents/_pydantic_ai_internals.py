@@ -43,9 +43,8 @@ from __future__ import annotations
 import dataclasses
 import threading
 import warnings
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
-from contextvars import ContextVar
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
 
@@ -158,7 +157,10 @@ def static_features(agent: Agent[Any, Any]) -> list[str]:
 
 def override_active(agent: Agent[Any, Any]) -> bool:
     """Whether `agent.override()` is active in this context."""
-    return any(var.get() is not None for var in _overrides(agent))
+    for name in _OVERRIDES:  # noqa: SIM110 (asked on every lean call: a plain loop, not a generator)
+        if getattr(agent, name).get() is not None:
+            return True
+    return False
 
 
 def dynamic_features(agent: Agent[Any, Any]) -> list[str]:
@@ -192,10 +194,6 @@ _OVERRIDES: Final = (
     '_override_workspace',
     '_override_root_capability',
 )
-
-
-def _overrides(agent: Agent[Any, Any]) -> Iterator[ContextVar[Any]]:
-    return (getattr(agent, name) for name in _OVERRIDES)
 
 
 def instrumentation_key(agent: Agent[Any, Any]) -> object:

@@ -47,50 +47,42 @@ class Watch:
 class _Watchdog:
     """Every limit of one event loop, in a heap by deadline, with a single timer armed for the earliest."""
 
-    __slots__ = ('_armed_at', '_finished', '_handle', '_heap', '_order', 'loop')
+    __slots__ = ('armed_at', 'finished', 'handle', 'heap', 'loop', 'order')
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self._heap: list[tuple[float, int, Watch]] = []
-        self._order = itertools.count()
-        self._handle: asyncio.TimerHandle | None = None
-        self._armed_at = 0.0
-        self._finished = 0
+        self.heap: list[tuple[float, int, Watch]] = []
+        self.order = itertools.count()
+        self.handle: asyncio.TimerHandle | None = None
+        self.armed_at = 0.0
+        self.finished = 0
 
-    def watch(self, task: asyncio.Task[object], seconds: float) -> Watch:
-        when = self.loop.time() + seconds
-        watch = Watch(self, task, task.cancelling())
-        heapq.heappush(self._heap, (when, next(self._order), watch))
-        if self._handle is None or when < self._armed_at:
-            self._arm(when)
-        return watch
+    def finish(self) -> None:
+        """Count a finished watch; rebuild the heap once finished ones are most of it."""
+        self.finished += 1
+        if self.finished > _COMPACT_AT and 2 * self.finished > len(self.heap):
+            self.heap = [entry for entry in self.heap if entry[2].task is not None]
+            heapq.heapify(self.heap)
+            self.finished = 0
 
-    def finish(self, watch: Watch) -> None:
-        watch.task = None
-        self._finished += 1
-        if self._finished > _COMPACT_AT and 2 * self._finished > len(self._heap):
-            self._heap = [entry for entry in self._heap if entry[2].task is not None]
-            heapq.heapify(self._heap)
-            self._finished = 0
-
-    def _arm(self, when: float) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-        self._handle = self.loop.call_at(when, self._fire)
-        self._armed_at = when
+    def arm_at(self, when: float) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+        self.handle = self.loop.call_at(when, self._fire)
+        self.armed_at = when
 
     def _fire(self) -> None:
-        self._handle = None
-        heap, due = self._heap, max(self.loop.time(), self._armed_at)
+        self.handle = None
+        heap, due = self.heap, max(self.loop.time(), self.armed_at)
         while heap and heap[0][0] <= due:
             watch = heapq.heappop(heap)[2]
             if watch.task is None:
-                self._finished = max(0, self._finished - 1)
+                self.finished = max(0, self.finished - 1)
             else:
                 watch.expired = True
                 watch.task.cancel()
         if heap:
-            self._arm(heap[0][0])
+            self.arm_at(heap[0][0])
 
 
 _watchdog: _Watchdog | None = None
@@ -110,7 +102,12 @@ def arm(seconds: float) -> Watch | None:
     watchdog = _watchdog
     if watchdog is None or watchdog.loop is not loop:
         watchdog = _watchdog = _Watchdog(loop)
-    return watchdog.watch(task, seconds)
+    when = loop.time() + seconds
+    watch = Watch(watchdog, task, task.cancelling())
+    heapq.heappush(watchdog.heap, (when, next(watchdog.order), watch))
+    if watchdog.handle is None or when < watchdog.armed_at:
+        watchdog.arm_at(when)
+    return watch
 
 
 def expired(watch: Watch) -> bool:
@@ -126,6 +123,7 @@ def disarm(watch: Watch) -> None:
     task = watch.task
     if task is None:
         return
+    watch.task = None
     if watch.expired:
         task.uncancel()
-    watch.watchdog.finish(watch)
+    watch.watchdog.finish()

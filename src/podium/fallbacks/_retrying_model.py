@@ -7,6 +7,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 import anyio
@@ -15,7 +16,7 @@ from pydantic_ai.messages import ModelMessage, ModelRequestAttempt, ModelRespons
 from pydantic_ai.models import KnownModelName, Model, ModelRequestParameters, StreamedResponse
 from pydantic_ai.models.function import FunctionModel
 from pydantic_ai.models.wrapper import WrapperModel
-from pydantic_ai.settings import ModelSettings
+from pydantic_ai.settings import ModelSettings, merge_model_settings
 from pydantic_ai.tools import RunContext
 
 from .._core._attempts import record_attempt
@@ -37,7 +38,7 @@ from ._policy import (
     outer_retry_owns_attempts,
 )
 from ._rate_limit import RateLimit
-from ._sdk_retries import sdk_retries_sent, sends_max_retries, settings_without_sdk_retries
+from ._sdk_retries import NO_SDK_RETRIES, sdk_retries_sent, sends_max_retries
 
 __all__ = ('RetryingModel',)
 
@@ -120,14 +121,14 @@ class RetryingModel(WrapperModel):
         self.rate_limit = rate_limit
         self._user_code = isinstance(_innermost(self.wrapped), FunctionModel)
         """A `FunctionModel` runs the caller's own function: what it raises is theirs, not a provider's."""
-        self._sdk_retries: tuple[Model, bool] = (self.wrapped, sends_max_retries(self.wrapped))
-        """Whether requests to `wrapped` carry `max_retries=0`, decided once per wrapped model, not per request."""
+        self._known: tuple[Model, bool, str] = (self.wrapped, sends_max_retries(self.wrapped), self.model_name)
+        """For `wrapped`: whether its requests carry `max_retries=0`, and its name; found once, not per request."""
 
     def _request_settings(self, settings: ModelSettings | None) -> ModelSettings | None:
-        model, sends = self._sdk_retries
+        model, sends, _ = self._known
         if model is not self.wrapped:
-            self._sdk_retries = model, sends = self.wrapped, sends_max_retries(self.wrapped)
-        return settings_without_sdk_retries(model, settings, sends=sends)
+            self._known = model, sends, _ = self.wrapped, sends_max_retries(self.wrapped), self.model_name
+        return merge_model_settings(settings, NO_SDK_RETRIES) if sends else settings
 
     async def request(
         self,
@@ -136,11 +137,7 @@ class RetryingModel(WrapperModel):
         model_request_parameters: ModelRequestParameters,
     ) -> ModelResponse:
         settings = self._request_settings(model_settings)
-        wrapped = self.wrapped
-
-        def send() -> Awaitable[ModelResponse]:
-            return wrapped.request(messages, settings, model_request_parameters)
-
+        send = partial(self.wrapped.request, messages, settings, model_request_parameters)
         response, failed = await self._retry(send)
         if self.rate_limit is not None:
             self.rate_limit.record(self.model_name, response.usage.total_tokens)
@@ -174,23 +171,26 @@ class RetryingModel(WrapperModel):
     async def _retry(self, send: Callable[[], Awaitable[T]]) -> tuple[T, list[ModelRequestAttempt]]:
         policy, clock = self.policy, self.policy.clock
         owned = outer_retry_owns_attempts()  # then the step's loop decides whether to try again, not this one
-        loop = RetryLoop(policy, attempts=1 if owned else None)
-        started = loop.started
-        if self.breaker is None and self.rate_limit is None:
-            # The first try of a plain loop, as cheap as it can be: nothing has been waited for, so the limit is the
-            # deadline itself (or the attempt timeout), read without a clock.
-            timeout, deadline = self.attempt_timeout, policy.deadline
-            limit = deadline if timeout is None or (deadline is not None and deadline < timeout) else timeout
-            loop.tries = 1
-            try:
-                result = await self._within(send, limit)
-            except Exception as exc:
-                error: Exception | None = exc
-            else:
-                record_attempt(Attempt(number=1, model=self.model_name, duration_s=clock.now() - started))
-                return result, []
+        if self.breaker is not None or self.rate_limit is not None:
+            loop = RetryLoop(policy, attempts=1 if owned else None)
+            return await self._retry_after(send, loop, None, owned, loop.started)
+        # The first try of a plain loop, as cheap as it can be: nothing has been waited for, so the limit is the
+        # deadline itself (or the attempt timeout), read without a clock, and the loop's state is made only when a
+        # second try may follow.
+        started = clock.now()
+        if policy.budget is not None:
+            policy.budget.deposit()
+        timeout, deadline = self.attempt_timeout, policy.deadline
+        limit = deadline if timeout is None or (deadline is not None and deadline < timeout) else timeout
+        try:
+            result = await self._within(send, limit)
+        except Exception as exc:
+            error = exc
         else:
-            error = None
+            record_attempt(Attempt(number=1, model=self._known[2], duration_s=clock.now() - started))
+            return result, []
+        loop = RetryLoop(policy, attempts=1 if owned else None, started=started)
+        loop.tries = 1
         return await self._retry_after(send, loop, error, owned, started)
 
     async def _retry_after(

@@ -19,9 +19,16 @@ from pydantic_ai.models.wrapper import WrapperModel
 from pydantic_ai.settings import ModelSettings, merge_model_settings
 from pydantic_ai.tools import RunContext
 
-__all__ = ('sdk_retries_sent', 'sends_max_retries', 'settings_without_sdk_retries', 'without_sdk_retries')
+__all__ = (
+    'NO_SDK_RETRIES',
+    'sdk_retries_sent',
+    'sends_max_retries',
+    'settings_without_sdk_retries',
+    'without_sdk_retries',
+)
 
-_NO_SDK_RETRIES = ModelSettings(max_retries=0)
+NO_SDK_RETRIES = ModelSettings(max_retries=0)
+"""What a request carries to turn the SDK's own retries off."""
 
 
 def sends_max_retries(model: Model) -> bool:
@@ -56,16 +63,9 @@ def sdk_retries_sent(exc: BaseException) -> int:
         return 0
 
 
-def settings_without_sdk_retries(
-    model: Model, settings: ModelSettings | None, *, sends: bool | None = None
-) -> ModelSettings | None:
-    """`settings` with `max_retries=0` for a request to `model`, when every model behind it honours the setting.
-
-    `sends` is `sends_max_retries(model)` when the caller already knows it.
-    """
-    if sends is None:
-        sends = sends_max_retries(model)
-    return merge_model_settings(settings, _NO_SDK_RETRIES) if sends else settings
+def settings_without_sdk_retries(model: Model, settings: ModelSettings | None) -> ModelSettings | None:
+    """`settings` with `max_retries=0` for a request to `model`, when every model behind it honours the setting."""
+    return merge_model_settings(settings, NO_SDK_RETRIES) if sends_max_retries(model) else settings
 
 
 class _NoSdkRetries(WrapperModel):
