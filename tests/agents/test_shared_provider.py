@@ -6,6 +6,8 @@ An `Agent('openai:...')` infers its model when it is built, provider and client 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pydantic_ai import Agent
 from pydantic_ai.models.openai import OpenAIChatModel
@@ -18,7 +20,7 @@ from podium.testing import FaultServer, Reply
 pytestmark = pytest.mark.anyio
 
 
-def inner(step: podium.AgentStep[str, str]) -> OpenAIChatModel:
+def inner(step: podium.AgentStep[Any, Any, Any]) -> OpenAIChatModel:
     model = step.models.for_agent(step.agent)
     while isinstance(model, WrapperModel):
         model = model.wrapped
@@ -37,6 +39,6 @@ async def test_steps_naming_models_of_one_provider_send_through_one_client(monke
         result = await (first >> second).run('hi')
 
         assert result.output == 'fine'
-        assert [r.body['model'] for r in server.requests] == ['gpt-4o', 'gpt-4o-mini']  # type: ignore[index]
+        assert [r.body['model'] for r in server.requests] == ['gpt-4o', 'gpt-4o-mini']
         assert inner(first).client is inner(second).client
-        assert list(_safe_model._providers) == ['openai-chat']  # pyright: ignore[reportPrivateUsage]
+        assert list(_safe_model._providers) == ['openai-chat']

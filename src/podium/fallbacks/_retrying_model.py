@@ -215,18 +215,18 @@ class RetryingModel(WrapperModel):
                 else:
                     self._report(loop.tries, None, waited, clock.now() - started)
                     return result, failed
-            exc, error = error, None
+            failure, error = error, None
             duration = clock.now() - started
-            for _ in range(sdk_retries_sent(exc)):  # a client that still retries: those reached the wire too
-                self._report(loop.tries, exc, waited, 0.0, note=_SDK_TRY)
+            for _ in range(sdk_retries_sent(failure)):  # a client that still retries: those reached the wire too
+                self._report(loop.tries, failure, waited, 0.0, note=_SDK_TRY)
                 waited = 0.0
-            self._report(loop.tries, exc, waited, duration)
-            failed.append(self._failed_attempt(exc, duration))
-            wait = loop.wait_before_retry(exc)
+            self._report(loop.tries, failure, waited, duration)
+            failed.append(self._failed_attempt(failure, duration))
+            wait = loop.wait_before_retry(failure)
             if wait is None:
                 if not owned:
-                    mark_exhausted(exc)
-                raise exc
+                    mark_exhausted(failure)
+                raise failure
             await clock.sleep(wait)
             waited = wait
             started = clock.now()
