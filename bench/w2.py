@@ -224,10 +224,14 @@ def main() -> None:
     results = {s.id: summarize(outputs[s.id]) for s in systems if s.id not in failed}
     summary: dict[str, Any] = {sid: {k: round(v, 3) for k, v in r.items()} for sid, r in results.items()}
     summary.update(ratios(results))
+    conc = (
+        f'conc = {args.conc_n} runs, {args.in_flight} in flight, {args.delay_ms:g} ms per model call'
+        if 'conc' in args.modes.split(',')
+        else 'conc not run'
+    )
     print(
         f'W2, {args.reps} rep(s): seq = {args.seq_n} sequential runs after {args.warmup} warm-up, no server delay; '
-        f'conc = {args.conc_n} runs, {args.in_flight} in flight, {args.delay_ms:g} ms per model call. '
-        f'Wall {time.perf_counter() - start:.0f} s.\n'
+        f'{conc}. Wall {time.perf_counter() - start:.0f} s.\n'
     )
     print(table(systems, results))
     print()
