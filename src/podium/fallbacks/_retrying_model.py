@@ -138,6 +138,37 @@ class RetryingModel(WrapperModel):
     ) -> ModelResponse:
         settings = self._request_settings(model_settings)
         send = partial(self.wrapped.request, messages, settings, model_request_parameters)
+        if self.breaker is None and self.rate_limit is None:
+            # The first try of a plain loop, in this frame: every request makes one, and most make no other.
+            policy = self.policy
+            timeout, deadline = self.attempt_timeout, policy.deadline
+            limit = deadline if timeout is None or (deadline is not None and deadline < timeout) else timeout
+            watch = None if limit is None else arm(limit)
+            if limit is None or watch is not None:
+                clock = policy.clock
+                started = clock.now()
+                if policy.budget is not None:
+                    policy.budget.deposit()
+                error: Exception
+                try:
+                    response = await send()
+                except asyncio.CancelledError:
+                    if watch is None or limit is None or not expired(watch):
+                        raise
+                    error = self._timed_out(limit)
+                except Exception as exc:
+                    error = self._typed(exc)
+                else:
+                    record_attempt(Attempt(number=1, model=self._known[2], duration_s=clock.now() - started))
+                    return response
+                finally:
+                    if watch is not None:
+                        disarm(watch)
+                owned = outer_retry_owns_attempts()
+                loop = RetryLoop(policy, attempts=1 if owned else None, started=started)
+                loop.tries = 1
+                response, failed = await self._retry_after(send, loop, error, owned, started)
+                return replace(response, failed_attempts=[*failed, *(response.failed_attempts or [])])
         response, failed = await self._retry(send)
         if self.rate_limit is not None:
             self.rate_limit.record(self.model_name, response.usage.total_tokens)
@@ -267,16 +298,30 @@ class RetryingModel(WrapperModel):
         except asyncio.CancelledError:
             if watch is not None and expired(watch):
                 assert limit is not None
-                raise ModelRequestTimeout(self.model_name, limit) from None
+                raise self._timed_out(limit) from None
             raise
         except Exception as exc:
-            typed = None if self._user_code else unexpected_response(exc, self.model_name)
-            if typed is None:
+            typed = self._typed(exc)
+            if typed is exc:
                 raise
             raise typed from exc
         finally:
             if watch is not None:
                 disarm(watch)
+
+    def _timed_out(self, limit: float) -> ModelRequestTimeout:
+        error = ModelRequestTimeout(self.model_name, limit)
+        error.__suppress_context__ = True  # the cancellation that ended the attempt is no part of the story
+        return error
+
+    def _typed(self, exc: Exception) -> Exception:
+        """What a failed attempt raises: `exc`, or `UnexpectedResponse` caused by it (see `unexpected_response`)."""
+        typed = None if self._user_code else unexpected_response(exc, self.model_name)
+        if typed is None:
+            return exc
+        typed.__cause__ = exc
+        typed.__suppress_context__ = True
+        return typed
 
     def _report(
         self, number: int, exc: BaseException | None, waited: float, duration: float, *, note: str | None = None
