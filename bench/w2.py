@@ -110,12 +110,17 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--in-flight', type=int, default=500, help='runs in flight at once in conc mode')
     parser.add_argument('--delay-ms', type=float, default=20.0, help='server delay per model call in conc mode')
     parser.add_argument('--timeout', type=float, default=900, help='seconds allowed per subprocess')
+    parser.add_argument(
+        '--modes', default='seq,conc', help='modes to run: `seq` alone gives the CPU, socket and ratio figures'
+    )
     args = parser.parse_args()
     quick = args.quick
     args.reps = args.reps or (1 if quick else 3)
     args.seq_n = args.seq_n or (100 if quick else 300)
     args.warmup = args.warmup if args.warmup is not None else (20 if quick else 30)
     args.conc_n = args.conc_n or (500 if quick else 1500)
+    if unknown_modes := set(args.modes.split(',')) - {'seq', 'conc'}:
+        parser.error(f'unknown mode(s): {", ".join(sorted(unknown_modes))}')
     if args.only and (unknown := set(args.only.split(',')) - {s.id for s in SYSTEMS}):
         parser.error(f'unknown system id(s): {", ".join(sorted(unknown))}')
     return args
@@ -127,6 +132,7 @@ def run_all(systems: list[System], args: argparse.Namespace) -> tuple[dict[str, 
         'seq': ['--n', str(args.seq_n), '--warmup', str(args.warmup)],
         'conc': ['--n', str(args.conc_n), '--in-flight', str(args.in_flight), '--delay-ms', str(args.delay_ms)],
     }
+    mode_args = {mode: extra for mode, extra in mode_args.items() if mode in args.modes.split(',')}
     outputs: dict[str, list[dict[str, Any]]] = {s.id: [] for s in systems}
     failed: set[str] = set()
     for rep in range(args.reps):
@@ -150,10 +156,18 @@ def run_all(systems: list[System], args: argparse.Namespace) -> tuple[dict[str, 
 
 
 def summarize(outputs: list[dict[str, Any]]) -> dict[str, float]:
+    """Median over repetitions of each metric of the modes that ran."""
+    ran = {out['mode'] for out in outputs}
     return {
         name: statistics.median(out[key] for out in outputs if out['mode'] == mode)
         for name, (mode, key) in METRICS.items()
+        if mode in ran
     }
+
+
+def shown(r: dict[str, float], key: str, spec: str) -> str:
+    """A metric as the table shows it, or `-` when its mode did not run."""
+    return format(r[key], spec) if key in r else '-'
 
 
 def table(systems: list[System], results: dict[str, dict[str, float]]) -> str:
@@ -168,9 +182,10 @@ def table(systems: list[System], results: dict[str, dict[str, float]]) -> str:
         base = results.get('pai_raw_anthropic' if system.provider == 'anthropic' else 'pai_raw')
         ratio = f'{r["cpu_ms_per_run"] / base["cpu_ms_per_run"]:.3f}' if base else '-'
         lines.append(
-            f'| {system.label} | {r["cpu_ms_per_run"]:.1f} | {ratio} | {r["runs_per_s"]:,.1f} | {r["p50_ms"]:,.0f} '
-            f'| {r["p99_ms"]:,.0f} | {r["peak_rss_mb"]:,.0f} | {r["sockets_per_1000_runs"]:.1f} / '
-            f'{r["conc_sockets_per_1000_runs"]:.0f} | {r["server_cpu_ms_per_run"]:.2f} |'
+            f'| {system.label} | {r["cpu_ms_per_run"]:.1f} | {ratio} | {shown(r, "runs_per_s", ",.1f")} '
+            f'| {shown(r, "p50_ms", ",.0f")} | {shown(r, "p99_ms", ",.0f")} | {shown(r, "peak_rss_mb", ",.0f")} '
+            f'| {r["sockets_per_1000_runs"]:.1f} / {shown(r, "conc_sockets_per_1000_runs", ".0f")} '
+            f'| {r["server_cpu_ms_per_run"]:.2f} |'
         )
     return '\n'.join(lines)
 
@@ -209,10 +224,14 @@ def main() -> None:
     results = {s.id: summarize(outputs[s.id]) for s in systems if s.id not in failed}
     summary: dict[str, Any] = {sid: {k: round(v, 3) for k, v in r.items()} for sid, r in results.items()}
     summary.update(ratios(results))
+    conc = (
+        f'conc = {args.conc_n} runs, {args.in_flight} in flight, {args.delay_ms:g} ms per model call'
+        if 'conc' in args.modes.split(',')
+        else 'conc not run'
+    )
     print(
         f'W2, {args.reps} rep(s): seq = {args.seq_n} sequential runs after {args.warmup} warm-up, no server delay; '
-        f'conc = {args.conc_n} runs, {args.in_flight} in flight, {args.delay_ms:g} ms per model call. '
-        f'Wall {time.perf_counter() - start:.0f} s.\n'
+        f'{conc}. Wall {time.perf_counter() - start:.0f} s.\n'
     )
     print(table(systems, results))
     print()

@@ -167,6 +167,16 @@ async def test_a_crash_goes_to_tech_and_escalates():
                     'path': 'lean',
                     'usage': {'requests': 1, 'input_tokens': 55, 'output_tokens': 12},
                 },
+                {'name': 'tech', 'kind': 'chain', 'status': 'ok'},
+                {
+                    'name': 'tech_triage',
+                    'kind': 'agent',
+                    'status': 'ok',
+                    'model': 'demo-tech',
+                    'path': 'lean',
+                    'usage': {'requests': 1, 'input_tokens': 55, 'output_tokens': 13},
+                    'output': {'component': 'startup', 'summary': 'the app crashes on startup', 'severity': 'blocker'},
+                },
                 {
                     'name': 'injection_guard',
                     'kind': 'guard',
@@ -184,16 +194,6 @@ async def test_a_crash_goes_to_tech_and_escalates():
                     'path': 'lean',
                     'usage': {'requests': 1, 'input_tokens': 55, 'output_tokens': 9},
                     'output': {'allowed': True, 'reason': 'no injection found', 'replacement': None},
-                },
-                {'name': 'tech', 'kind': 'chain', 'status': 'ok'},
-                {
-                    'name': 'tech_triage',
-                    'kind': 'agent',
-                    'status': 'ok',
-                    'model': 'demo-tech',
-                    'path': 'lean',
-                    'usage': {'requests': 1, 'input_tokens': 55, 'output_tokens': 13},
-                    'output': {'component': 'startup', 'summary': 'the app crashes on startup', 'severity': 'blocker'},
                 },
                 {'name': 'tech_severity', 'kind': 'branch', 'status': 'ok', 'route': 'blocker'},
                 {
@@ -272,6 +272,21 @@ async def test_buying_seats_goes_to_sales_for_a_quote():
                     'path': 'lean',
                     'usage': {'requests': 1, 'input_tokens': 57, 'output_tokens': 12},
                 },
+                {'name': 'sales', 'kind': 'chain', 'status': 'ok'},
+                {
+                    'name': 'sales_qualify',
+                    'kind': 'agent',
+                    'status': 'ok',
+                    'model': 'demo-sales',
+                    'path': 'lean',
+                    'usage': {'requests': 1, 'input_tokens': 57, 'output_tokens': 18},
+                    'output': {
+                        'intent': 'buy',
+                        'product': 'team plan',
+                        'seats': 20,
+                        'summary': 'I want to buy 20 more seats',
+                    },
+                },
                 {
                     'name': 'injection_guard',
                     'kind': 'guard',
@@ -289,21 +304,6 @@ async def test_buying_seats_goes_to_sales_for_a_quote():
                     'path': 'lean',
                     'usage': {'requests': 1, 'input_tokens': 57, 'output_tokens': 9},
                     'output': {'allowed': True, 'reason': 'no injection found', 'replacement': None},
-                },
-                {'name': 'sales', 'kind': 'chain', 'status': 'ok'},
-                {
-                    'name': 'sales_qualify',
-                    'kind': 'agent',
-                    'status': 'ok',
-                    'model': 'demo-sales',
-                    'path': 'lean',
-                    'usage': {'requests': 1, 'input_tokens': 57, 'output_tokens': 18},
-                    'output': {
-                        'intent': 'buy',
-                        'product': 'team plan',
-                        'seats': 20,
-                        'summary': 'I want to buy 20 more seats',
-                    },
                 },
                 {'name': 'sales_intent', 'kind': 'branch', 'status': 'ok', 'route': 'buy'},
                 {
@@ -383,6 +383,17 @@ async def test_an_out_of_scope_message_goes_to_the_fallback_route():
                     'usage': {'requests': 1, 'input_tokens': 56, 'output_tokens': 15},
                 },
                 {
+                    'name': 'out_of_scope',
+                    'kind': 'function',
+                    'status': 'ok',
+                    'output': {
+                        'team': 'front_desk',
+                        'text': 'I can help with billing, technical problems and purchases. Could you tell me more?',
+                        'escalated': False,
+                        'refund': None,
+                    },
+                },
+                {
                     'name': 'injection_guard',
                     'kind': 'guard',
                     'status': 'ok',
@@ -399,17 +410,6 @@ async def test_an_out_of_scope_message_goes_to_the_fallback_route():
                     'path': 'lean',
                     'usage': {'requests': 1, 'input_tokens': 56, 'output_tokens': 9},
                     'output': {'allowed': True, 'reason': 'no injection found', 'replacement': None},
-                },
-                {
-                    'name': 'out_of_scope',
-                    'kind': 'function',
-                    'status': 'ok',
-                    'output': {
-                        'team': 'front_desk',
-                        'text': 'I can help with billing, technical problems and purchases. Could you tell me more?',
-                        'escalated': False,
-                        'refund': None,
-                    },
                 },
                 {
                     'name': 'refund_policy',

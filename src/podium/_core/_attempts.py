@@ -7,8 +7,8 @@ attempt, so a wrapper's record shows every request made beneath it, however deep
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -26,18 +26,26 @@ class _Collector:
 _collector: ContextVar[_Collector | None] = ContextVar('podium_attempt_collector', default=None)
 
 
-@contextmanager
-def collect_attempts() -> Generator[list[Attempt]]:
+def collect_attempts() -> AbstractContextManager[list[Attempt]]:
     """Collect, into the list yielded, every model attempt made in this context until the block ends.
 
     Tasks started inside the block inherit the collector, so requests made by concurrent steps are collected too.
     """
-    collector = _Collector([], _collector.get())
-    token = _collector.set(collector)
-    try:
-        yield collector.attempts
-    finally:
-        _collector.reset(token)
+    return _Collecting()
+
+
+class _Collecting:
+    """`collect_attempts` as a plain context manager: one opens around every agent call, so it avoids a generator."""
+
+    __slots__ = ('_token',)
+
+    def __enter__(self) -> list[Attempt]:
+        collector = _Collector([], _collector.get())
+        self._token = _collector.set(collector)
+        return collector.attempts
+
+    def __exit__(self, *exc_info: object) -> None:
+        _collector.reset(self._token)
 
 
 def record_attempt(attempt: Attempt) -> None:

@@ -89,7 +89,14 @@ class _Entry:
     plan: LeanPlan | str
 
     def current(self, agent: Agent[Any, Any]) -> bool:
-        return internals.agent_model(agent) is self.model and _settings(agent) == self.settings
+        model = internals.agent_model(agent)
+        if model is not self.model:
+            return False
+        # Compared in place: copies are only needed when a plan is captured.
+        agent_settings, model_settings = self.settings
+        return agent.model_settings == agent_settings and (
+            model.settings == model_settings if isinstance(model, Model) else model_settings is None
+        )
 
 
 def _settings(agent: Agent[Any, Any]) -> tuple[object, object]:

@@ -46,9 +46,8 @@ from __future__ import annotations
 import dataclasses
 import threading
 import warnings
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import AbstractContextManager, asynccontextmanager
-from contextvars import ContextVar
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
 
@@ -166,7 +165,10 @@ def static_features(agent: Agent[Any, Any]) -> list[str]:
 
 def override_active(agent: Agent[Any, Any]) -> bool:
     """Whether `agent.override()` is active in this context."""
-    return any(var.get() is not None for var in _overrides(agent))
+    for name in _OVERRIDES:  # noqa: SIM110 (asked on every lean call: a plain loop, not a generator)
+        if getattr(agent, name).get() is not None:
+            return True
+    return False
 
 
 def dynamic_features(agent: Agent[Any, Any]) -> list[str]:
@@ -200,10 +202,6 @@ _OVERRIDES: Final = (
     '_override_workspace',
     '_override_root_capability',
 )
-
-
-def _overrides(agent: Agent[Any, Any]) -> Iterator[ContextVar[Any]]:
-    return (getattr(agent, name) for name in _OVERRIDES)
 
 
 def instrumentation_key(agent: Agent[Any, Any]) -> object:

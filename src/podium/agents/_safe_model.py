@@ -4,6 +4,10 @@ The plainest setup, `podium.agent(Agent('openai:gpt-4o'))`, must already protect
 off, one retry loop with a retry budget, a deadline per request, and every failure typed so a fallback acts on it.
 So every model podium calls for an agent (agent steps on either path, routers, model-router tiers) goes through
 `SafeModels.for_agent`, built once per step and kept on it: the budget inside is shared by every run of the step.
+
+An agent given a model name (`Agent('openai:gpt-4o')`) gets its model built here, with the provider (and so the SDK
+client and its connection pool) that every other agent naming the same provider gets: Pydantic-AI builds a provider,
+with an HTTP client of its own, for each model it infers.
 """
 
 from __future__ import annotations
@@ -14,10 +18,13 @@ from typing import Any
 from pydantic_ai.agent import AbstractAgent
 from pydantic_ai.models import Model, infer_model
 from pydantic_ai.models.fallback import FallbackModel
+from pydantic_ai.providers import Provider, infer_provider
 
 from ..fallbacks._retrying_model import RetryingModel
 
-__all__ = ('SafeModels', 'safe_model')
+__all__ = ('SafeModels', 'safe_model', 'shared_provider')
+
+_providers: dict[str, Provider[Any]] = {}
 
 
 def _is_safe(model: Model) -> bool:
@@ -60,6 +67,20 @@ class SafeModels:
         if source is None:
             return None
         if source is not self._source or self._safe is None:
-            self._safe = safe_model(source if isinstance(source, Model) else infer_model(source))
+            model = source if isinstance(source, Model) else infer_model(source, provider_factory=shared_provider)
+            self._safe = safe_model(model)
             self._source = source
         return self._safe
+
+
+def shared_provider(name: str) -> Provider[Any]:
+    """The provider for models named `<name>:...`, made once per process and shared by all of them.
+
+    One provider holds one SDK client and one connection pool for every agent that names a model of it, instead of
+    one each; it reads its API key and base URL from the environment when first made. Pydantic-AI's provider
+    replaces its HTTP client itself when it is next used on another event loop.
+    """
+    provider = _providers.get(name)
+    if provider is None:
+        provider = _providers[name] = infer_provider(name)
+    return provider

@@ -12,7 +12,7 @@ import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic_ai.agent import Agent
 from pydantic_ai.messages import ModelMessage, ModelRequest, ModelRequestPart, ModelResponse, UserPromptPart
@@ -53,10 +53,14 @@ class RequestTemplate:
         at_request, at_part = self.prompt_at
         messages: list[ModelMessage] = []
         for index, captured in enumerate(self.requests):
-            parts = [_renewed(part, now) for part in captured.parts]
             if index == at_request:
-                parts[at_part] = UserPromptPart(prompt, timestamp=now)
-            request = copy.copy(captured)
+                parts = [
+                    UserPromptPart(prompt, timestamp=now) if i == at_part else _renewed(part, now)
+                    for i, part in enumerate(captured.parts)
+                ]
+            else:
+                parts = [_renewed(part, now) for part in captured.parts]
+            request = _shallow_copy(captured)
             request.parts = parts
             request.timestamp = now
             request.run_id = run_id
@@ -74,9 +78,34 @@ class RequestTemplate:
 def _renewed(part: ModelRequestPart, now: datetime) -> ModelRequestPart:
     if not hasattr(part, 'timestamp'):
         return part
-    renewed = copy.copy(part)
+    renewed = _shallow_copy(part)
     renewed.timestamp = now  # pyright: ignore[reportAttributeAccessIssue]
     return renewed
+
+
+_PLAIN: dict[type, bool] = {}
+"""Per class: whether `copy.copy` of an instance is a new instance with the same `__dict__`."""
+
+T = TypeVar('T')
+
+
+def _shallow_copy(obj: T) -> T:
+    """`copy.copy(obj)`, without the copy protocol's detour for the plain dataclasses messages are made of."""
+    cls = type(obj)
+    plain = _PLAIN.get(cls)
+    if plain is None:
+        plain = _PLAIN[cls] = (
+            cls.__reduce_ex__ is object.__reduce_ex__
+            and not hasattr(cls, '__copy__')
+            and not hasattr(cls, '__setstate__')
+            and not hasattr(cls, '__slots__')
+            and hasattr(obj, '__dict__')
+        )
+    if not plain:
+        return copy.copy(obj)
+    new = object.__new__(cls)
+    new.__dict__.update(obj.__dict__)
+    return new
 
 
 async def capture_template(

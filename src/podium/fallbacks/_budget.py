@@ -57,7 +57,7 @@ class RetryBudget:
         self.refresh = refresh
         self._key = f'budget:{name}'
         self._earned = 0
-        """First attempts not yet paid into the shared bucket."""
+        """First attempts not yet paid into the bucket (the shared one, with a `store`)."""
         self._tokens = capacity
         self._refilled_at = self._paid_at = clock.now()
         self.spent = 0
@@ -74,14 +74,15 @@ class RetryBudget:
         return self._tokens
 
     def deposit(self) -> None:
-        """Count a first attempt: it earns `ratio` of a retry."""
-        if self.store is not None:
-            self._earned += 1
-            if self.clock.now() - self._paid_at >= self.refresh:
-                self.store.update(self._key, lambda record: self._settle(record, spend=False))
-            return
-        self._refill()
-        self._tokens = min(self.capacity, self._tokens + self.ratio)
+        """Count a first attempt: it earns `ratio` of a retry.
+
+        Every first attempt makes one, so it only counts: the earnings are paid in when the tokens are next read.
+        Adding them then is the same as adding each at once, since every earning is non-negative and the cap only
+        ever cuts a sum at `capacity`.
+        """
+        self._earned += 1
+        if self.store is not None and self.clock.now() - self._paid_at >= self.refresh:
+            self.store.update(self._key, lambda record: self._settle(record, spend=False))
 
     def withdraw(self) -> bool:
         """Spend one retry; `False` (and nothing spent) when the budget is empty."""
@@ -112,8 +113,9 @@ class RetryBudget:
 
     def _refill(self) -> None:
         now = self.clock.now()
-        self._tokens = min(self.capacity, self._tokens + (now - self._refilled_at) * self.per_second)
-        self._refilled_at = now
+        earned = (now - self._refilled_at) * self.per_second + self._earned * self.ratio
+        self._tokens = min(self.capacity, self._tokens + earned)
+        self._refilled_at, self._earned = now, 0
 
     def __repr__(self) -> str:
         return f'RetryBudget(tokens={self.tokens:.2f}, spent={self.spent}, denied={self.denied})'

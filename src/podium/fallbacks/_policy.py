@@ -82,14 +82,18 @@ class RetryLoop:
 
     __slots__ = ('attempts', 'policy', 'started', 'stop_reason', 'tries')
 
-    def __init__(self, policy: RetryPolicy, *, attempts: int | None = None) -> None:
+    def __init__(self, policy: RetryPolicy, *, attempts: int | None = None, started: float | None = None) -> None:
+        """Start a loop now, or continue one that started at `started` (its first try already counted)."""
         self.policy = policy
         self.attempts = policy.attempts if attempts is None else attempts
         """Tries this call may make: the policy's, or one when an outer `retry` owns the attempts."""
-        self.started = policy.clock.now()
         self.tries = 0
         self.stop_reason: str | None = None
         """Why no further try was made: `not_retryable`, `attempts`, `retry_after_cap`, `deadline` or `budget`."""
+        if started is not None:
+            self.started = started
+            return
+        self.started = policy.clock.now()
         if policy.budget is not None:
             policy.budget.deposit()
 

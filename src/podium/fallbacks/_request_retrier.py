@@ -7,6 +7,7 @@ of model behave alike under the same settings.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -26,6 +27,7 @@ from ._backoff import Backoff
 from ._breaker import CircuitBreaker
 from ._budget import RetryBudget
 from ._clock import SYSTEM_CLOCK, Clock
+from ._deadline import arm, disarm, expired
 from ._policy import (
     DEFAULT_ATTEMPTS,
     DEFAULT_DEADLINE,
@@ -94,35 +96,71 @@ class RequestRetrier:
         like any other, so it is recorded, counted by the breaker, and not returned. When the loop gives up it
         raises the last error unchanged.
         """
+        policy = self.policy
         owned = outer_retry_owns_attempts()  # then the step's loop decides whether to try again, not this one
-        loop = RetryLoop(self.policy, attempts=1 if owned else None)
+        if self.breaker is not None or self.rate_limit is not None:
+            loop = RetryLoop(policy, attempts=1 if owned else None)
+            return await self._retry_after(send, check, loop, None, owned, loop.started)
+        # The first try of a plain loop, as cheap as it can be: nothing has been waited for, so the limit is the
+        # deadline itself (or the attempt timeout), read without a clock, and the loop's state is made only when a
+        # second try may follow. Every request makes this try, and most make no other.
+        clock = policy.clock
+        started = clock.now()
+        if policy.budget is not None:
+            policy.budget.deposit()
+        timeout, deadline = self.attempt_timeout, policy.deadline
+        limit = deadline if timeout is None or (deadline is not None and deadline < timeout) else timeout
+        try:
+            result = await self._within(send, check, limit)
+        except Exception as exc:
+            error = exc
+        else:
+            record_attempt(Attempt(number=1, model=self.model_name, duration_s=clock.now() - started))
+            return result, []
+        loop = RetryLoop(policy, attempts=1 if owned else None, started=started)
+        loop.tries = 1
+        return await self._retry_after(send, check, loop, error, owned, started)
+
+    async def _retry_after(
+        self,
+        send: Callable[[], Awaitable[T]],
+        check: Callable[[T], None] | None,
+        loop: RetryLoop,
+        error: Exception | None,
+        owned: bool,
+        started: float,
+    ) -> tuple[T, list[ModelRequestAttempt]]:
+        """The loop from its first try on, or from after a first try that raised `error`."""
         clock = self.policy.clock
         failed: list[ModelRequestAttempt] = []
         waited = 0.0
         while True:
-            loop.tries += 1
-            started, started_at = clock.now(), datetime.now(tz=UTC)
-            try:
-                result = await self._attempt(send, check, loop)
-            except Exception as exc:
-                duration = clock.now() - started
-                for _ in range(sdk_retries_sent(exc)):  # a client that still retries: those reached the wire too
-                    self._report(loop.tries, exc, waited, 0.0, note=_SDK_TRY)
-                    waited = 0.0
-                self._report(loop.tries, exc, waited, duration)
-                failed.append(self._failed_attempt(exc, started_at, duration))
-                wait = loop.wait_before_retry(exc)
-                failure, tries = exc, loop.tries
-                emit_here(lambda path: attempt_failed(path, tries, failure, wait))  # noqa: B023  # called at once
-                if wait is None:
-                    if not owned:
-                        mark_exhausted(exc)
-                    raise
-                await clock.sleep(wait)
-                waited = wait
-            else:
-                self._report(loop.tries, None, waited, clock.now() - started)
-                return result, failed
+            if error is None:
+                loop.tries += 1
+                try:
+                    result = await self._attempt(send, check, loop)
+                except Exception as exc:
+                    error = exc
+                else:
+                    self._report(loop.tries, None, waited, clock.now() - started)
+                    return result, failed
+            failure, error = error, None
+            duration = clock.now() - started
+            for _ in range(sdk_retries_sent(failure)):  # a client that still retries: those reached the wire too
+                self._report(loop.tries, failure, waited, 0.0, note=_SDK_TRY)
+                waited = 0.0
+            self._report(loop.tries, failure, waited, duration)
+            failed.append(self._failed_attempt(failure, duration))
+            wait = loop.wait_before_retry(failure)
+            tries = loop.tries
+            emit_here(lambda path: attempt_failed(path, tries, failure, wait))  # noqa: B023  # called at once
+            if wait is None:
+                if not owned:
+                    mark_exhausted(failure)
+                raise failure
+            await clock.sleep(wait)
+            waited = wait
+            started = clock.now()
 
     async def _attempt(self, send: Callable[[], Awaitable[T]], check: Callable[[T], None] | None, loop: RetryLoop) -> T:
         """One attempt, behind the breaker and within the attempt timeout, the deadline and a trial's timeout.
@@ -154,23 +192,54 @@ class RequestRetrier:
             await self.rate_limit.acquire(self.model_name, within=loop.remaining())
 
     def _limit(self, loop: RetryLoop, trial_timeout: float | None) -> float | None:
-        limits = [t for t in (self.attempt_timeout, loop.remaining(), trial_timeout) if t is not None]
-        return min(limits, default=None)
+        limit = loop.remaining()
+        for other in (self.attempt_timeout, trial_timeout):
+            if other is not None and (limit is None or other < limit):
+                limit = other
+        return limit
 
     async def _within(
         self, send: Callable[[], Awaitable[T]], check: Callable[[T], None] | None, limit: float | None
     ) -> T:
+        """One send within `limit` seconds.
+
+        One timer per event loop watches every request's limit (see `_deadline`): a cancel scope per request would
+        leave its timer in the loop until the loop next runs.
+        """
+        watch = None if limit is None else arm(limit)
         try:
-            if limit is None:
-                return _checked(await send(), check)
-            with anyio.move_on_after(limit):
-                return _checked(await send(), check)
+            if limit is not None and watch is None:  # not in an asyncio task: an anyio scope keeps the limit
+                with anyio.move_on_after(limit):
+                    return _checked(await send(), check)
+                raise ModelRequestTimeout(self.model_name, limit)
+            return _checked(await send(), check)
+        except asyncio.CancelledError:
+            if watch is not None and expired(watch):
+                assert limit is not None
+                raise self._timed_out(limit) from None
+            raise
         except Exception as exc:
-            typed = None if self.user_code else unexpected_response(exc, self.model_name)
-            if typed is None:
+            typed = self._typed(exc)
+            if typed is exc:
                 raise
             raise typed from exc
-        raise ModelRequestTimeout(self.model_name, limit)
+        finally:
+            if watch is not None:
+                disarm(watch)
+
+    def _timed_out(self, limit: float) -> ModelRequestTimeout:
+        error = ModelRequestTimeout(self.model_name, limit)
+        error.__suppress_context__ = True  # the cancellation that ended the attempt is no part of the story
+        return error
+
+    def _typed(self, exc: Exception) -> Exception:
+        """What a failed attempt raises: `exc`, or `UnexpectedResponse` caused by it (see `unexpected_response`)."""
+        typed = None if self.user_code else unexpected_response(exc, self.model_name)
+        if typed is None:
+            return exc
+        typed.__cause__ = exc
+        typed.__suppress_context__ = True
+        return typed
 
     def _report(
         self, number: int, exc: BaseException | None, waited: float, duration: float, *, note: str | None = None
@@ -188,14 +257,15 @@ class RequestRetrier:
             )
         )
 
-    def _failed_attempt(self, exc: Exception, started_at: datetime, duration: float) -> ModelRequestAttempt:
+    def _failed_attempt(self, exc: Exception, duration: float) -> ModelRequestAttempt:
+        took = timedelta(seconds=duration)
         return ModelRequestAttempt(
             model_name=self.model_name,
             provider_name=self.provider_name,
             outcome='error',
             error=describe(exc),
-            timestamp=started_at,
-            duration=timedelta(seconds=duration),
+            timestamp=datetime.now(tz=UTC) - took,  # read once it failed: a clean attempt needs no wall-clock time
+            duration=took,
         )
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
+from functools import partial
 from typing import Any, TypeVar
 
 from pydantic_ai.messages import ModelMessage, ModelRequestAttempt, ModelResponse
 from pydantic_ai.models import KnownModelName, Model, ModelRequestParameters, StreamedResponse
 from pydantic_ai.models.function import FunctionModel
 from pydantic_ai.models.wrapper import WrapperModel
-from pydantic_ai.settings import ModelSettings
+from pydantic_ai.settings import ModelSettings, merge_model_settings
 from pydantic_ai.tools import RunContext
 
 from .._core._classify import empty_answer, is_retryable
@@ -22,7 +23,7 @@ from ._clock import SYSTEM_CLOCK, Clock
 from ._policy import DEFAULT_ATTEMPTS, DEFAULT_DEADLINE, DEFAULT_RETRY_AFTER_CAP
 from ._rate_limit import RateLimit
 from ._request_retrier import RequestRetrier
-from ._sdk_retries import settings_without_sdk_retries
+from ._sdk_retries import NO_SDK_RETRIES, sends_max_retries
 
 __all__ = ('RetryingModel',)
 
@@ -108,6 +109,14 @@ class RetryingModel(WrapperModel):
         self.attempt_timeout = attempt_timeout
         self.breaker = breaker
         self.rate_limit = rate_limit
+        self._known: tuple[Model, bool] = (self.wrapped, sends_max_retries(self.wrapped))
+        """For `wrapped`: whether its requests carry `max_retries=0`; found once, not per request."""
+
+    def _request_settings(self, settings: ModelSettings | None) -> ModelSettings | None:
+        model, sends = self._known
+        if model is not self.wrapped:
+            self._known = model, sends = self.wrapped, sends_max_retries(self.wrapped)
+        return merge_model_settings(settings, NO_SDK_RETRIES) if sends else settings
 
     async def request(
         self,
@@ -115,11 +124,8 @@ class RetryingModel(WrapperModel):
         model_settings: ModelSettings | None,
         model_request_parameters: ModelRequestParameters,
     ) -> ModelResponse:
-        settings = settings_without_sdk_retries(self.wrapped, model_settings)
-
-        async def send() -> ModelResponse:
-            return await self.wrapped.request(messages, settings, model_request_parameters)
-
+        settings = self._request_settings(model_settings)
+        send = partial(self.wrapped.request, messages, settings, model_request_parameters)
         response, failed = await self._retry(send)
         if self.rate_limit is not None:
             self.rate_limit.record(self.model_name, response.usage.total_tokens)
@@ -136,7 +142,7 @@ class RetryingModel(WrapperModel):
         run_context: RunContext[Any] | None = None,
     ) -> AsyncGenerator[StreamedResponse]:
         """Retries opening the stream; once events flow to the consumer, a failure is raised as it is."""
-        settings = settings_without_sdk_retries(self.wrapped, model_settings)
+        settings = self._request_settings(model_settings)
         async with AsyncExitStack() as stack:
 
             async def send() -> StreamedResponse:

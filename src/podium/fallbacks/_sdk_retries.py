@@ -19,12 +19,19 @@ from pydantic_ai.models.wrapper import WrapperModel
 from pydantic_ai.settings import ModelSettings, merge_model_settings
 from pydantic_ai.tools import RunContext
 
-__all__ = ('sdk_retries_sent', 'settings_without_sdk_retries', 'without_sdk_retries')
+__all__ = (
+    'NO_SDK_RETRIES',
+    'sdk_retries_sent',
+    'sends_max_retries',
+    'settings_without_sdk_retries',
+    'without_sdk_retries',
+)
 
-_NO_SDK_RETRIES = ModelSettings(max_retries=0)
+NO_SDK_RETRIES = ModelSettings(max_retries=0)
+"""What a request carries to turn the SDK's own retries off."""
 
 
-def _sends_max_retries(model: Model) -> bool:
+def sends_max_retries(model: Model) -> bool:
     """Whether every model that may serve a request through `model` honours `ModelSettings['max_retries']`.
 
     Those that don't (Bedrock, Hugging Face, xAI) would warn about the setting on every request; the test models
@@ -33,7 +40,7 @@ def _sends_max_retries(model: Model) -> bool:
     while isinstance(model, WrapperModel):
         model = model.wrapped
     if isinstance(model, FallbackModel):
-        return all(_sends_max_retries(m) for m in model.models)
+        return all(sends_max_retries(m) for m in model.models)
     if isinstance(model, FunctionModel | TestModel):
         return False
     return 'max_retries' not in type(model).unsupported_settings
@@ -58,7 +65,7 @@ def sdk_retries_sent(exc: BaseException) -> int:
 
 def settings_without_sdk_retries(model: Model, settings: ModelSettings | None) -> ModelSettings | None:
     """`settings` with `max_retries=0` for a request to `model`, when every model behind it honours the setting."""
-    return merge_model_settings(settings, _NO_SDK_RETRIES) if _sends_max_retries(model) else settings
+    return merge_model_settings(settings, NO_SDK_RETRIES) if sends_max_retries(model) else settings
 
 
 class _NoSdkRetries(WrapperModel):
