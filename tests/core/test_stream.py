@@ -159,3 +159,22 @@ async def test_a_run_without_listeners_gives_steps_no_event_path():
 async def test_a_buffer_below_one_is_a_configuration_error():
     with pytest.raises(podium.ConfigurationError, match='buffer'):
         shout.stream('hi', buffer=0)
+
+
+async def test_an_error_in_the_consumers_block_propagates_as_raised_and_cancels_the_run():
+    @step
+    async def slow(text: str) -> str:
+        await anyio.sleep(30)
+        return text
+
+    stream = (shout >> slow).stream('hi')
+
+    async def consume() -> None:
+        async with stream as events:
+            async for _event in events:
+                raise KeyError('mine')
+
+    with anyio.fail_after(5), pytest.raises(KeyError, match='mine'):
+        await consume()
+    with pytest.raises(RunCancelled):
+        _ = stream.result

@@ -249,6 +249,9 @@ class RunFinished(_Event):
         return value
 
     def _detail(self) -> str:
+        paused = self.result.paused
+        if paused is not None:
+            return f'paused at {paused.step}'
         return f'output={_short(self.result.output)}'
 
 

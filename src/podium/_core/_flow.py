@@ -372,7 +372,8 @@ class StepScope:
         if exc is not None:
             state = self.flow._state  # pyright: ignore[reportPrivateUsage]  # the scope is the flow's own helper
             cancelled = state.cancelled and isinstance(exc, anyio.get_cancelled_exc_class())
-            self.status = 'cancelled' if cancelled else 'failed'
+            # Control flow that is no failure (a run pausing at an approval) says how its record reads.
+            self.status = 'cancelled' if cancelled else getattr(exc, 'record_status', 'failed')
             self.output = None
             if isinstance(exc, Exception):
                 error = self._as_workflow_error(exc)
@@ -388,7 +389,7 @@ class StepScope:
         return StepRecord(
             name=self.name,
             kind=self.kind,
-            status=self.status if exc is None or self.status == 'cancelled' else 'failed',
+            status=self.status if exc is None or self.status in ('cancelled', 'paused') else 'failed',
             output=None if exc is not None else self.output,
             route=self.route,
             confidence=self.confidence,

@@ -22,7 +22,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
 
 from pydantic_ai.messages import ModelMessage, ModelMessagesTypeAdapter, ModelResponse
 from pydantic_ai.models import Model, ModelRequestParameters, infer_model
@@ -58,6 +58,9 @@ class Paused(BaseException):
     A `BaseException`, as cancellation is, so that fallbacks and retries, which handle `Exception`, let it pass
     instead of taking it for a failure.
     """
+
+    record_status: ClassVar[Literal['paused']] = 'paused'
+    """How the records of the steps it stops read (see `StepScope.close`)."""
 
     def __init__(self, position: Position, step: Waiting, summary: str) -> None:
         super().__init__(position.sid)

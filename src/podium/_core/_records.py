@@ -27,7 +27,7 @@ __all__ = (
 OutT_co = TypeVar('OutT_co', covariant=True)
 
 JSONValue: TypeAlias = 'str | int | float | bool | list[JSONValue] | dict[str, JSONValue] | None'
-StepStatus: TypeAlias = Literal['ok', 'degraded', 'failed', 'cancelled']
+StepStatus: TypeAlias = Literal['ok', 'degraded', 'failed', 'cancelled', 'paused']
 RunStatus: TypeAlias = Literal['ok', 'degraded', 'paused']
 Scalar: TypeAlias = str | int | float | bool
 
@@ -63,8 +63,8 @@ class StepRecord:
     kind: str
     """What sort of step: `agent`, `function`, `router`, `branch`, `loop`, `tool`, ..."""
     status: StepStatus
-    """`ok`, `degraded` (a fallback produced the output), `failed`, or `cancelled` (the run was stopped while the
-    step ran, e.g. a stream's consumer left)."""
+    """`ok`, `degraded` (a fallback produced the output), `failed`, `cancelled` (the run was stopped while the
+    step ran, e.g. a stream's consumer left) or `paused` (the run stopped at an approval inside it)."""
     output: object = None
     """The step's typed output; `None` when it failed."""
     route: str | None = None

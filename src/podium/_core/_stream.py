@@ -146,7 +146,10 @@ class RunStream(Generic[OutT]):
             if self._listener.flow is not None:
                 self._listener.flow.mark_cancelled()
             self._group.cancel_scope.cancel()
-        return await self._group.__aexit__(exc_type, exc, tb)
+        # The block's own exception is not handed to the group, which would wrap it in an ExceptionGroup: the
+        # group only waits for the cancelled run, and the block's exception propagates as it was raised.
+        await self._group.__aexit__(None, None, None)
+        return None
 
     async def _execute(self) -> None:
         try:
