@@ -43,9 +43,9 @@ async def test_the_desk_runs_unchanged_on_an_openai_model(fault_server: FaultSer
     assert result.output.text == 'On it.'
     assert [(r.name, r.route, r.model) for r in result.steps if r.kind in ('router', 'agent')] == [
         ('support_desk', 'tech', 'gpt-4o-mini'),
-        ('injection_guard_check', None, 'gpt-4o-mini'),
         ('tech_triage', None, 'gpt-4o-mini'),
         ('tech_escalate', None, 'gpt-4o-mini'),
+        ('injection_guard_check', None, 'gpt-4o-mini'),
     ]
     assert fault_server.hits == 4  # the injection guard's check is the fourth request
     assert result.usage.requests == 4

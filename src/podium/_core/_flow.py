@@ -62,14 +62,26 @@ def copy_usage(usage: RunUsage) -> RunUsage:
 
 
 class _Slot:
-    """A record's place in the run, in start order; `record` is `None` while its step runs."""
+    """A record's place in the run; `record` is `None` while its step runs.
 
-    __slots__ = ('iterations', 'record', 'seq')
+    `seq` counts starts, for marks; `key` is the place in the step tree (the parent's key and the child's number),
+    which orders the records: depth first, so the order is start order for steps that run one after another, and
+    concurrent branches (parallel steps, a guard beside its step) keep their records together, in an order that
+    does not depend on how their tasks interleave.
+    """
 
-    def __init__(self, seq: int, iterations: tuple[object, ...]) -> None:
+    __slots__ = ('children', 'iterations', 'key', 'record', 'seq')
+
+    def __init__(self, seq: int, iterations: tuple[object, ...], key: tuple[int, ...]) -> None:
         self.seq = seq
         self.iterations = iterations
+        self.key = key
+        self.children = 0
         self.record: StepRecord | None = None
+
+
+_parent_slot: ContextVar[_Slot | None] = ContextVar('podium_parent_slot', default=None)
+"""The slot of the innermost step open in this context: the parent of the next one to start."""
 
 
 @dataclass(eq=False)
@@ -78,6 +90,26 @@ class _RunState:
 
     slots: list[_Slot] = field(default_factory=list[_Slot])
     next_seq: int = 0
+    roots: int = 0
+
+    def new_slot(self) -> _Slot:
+        """The slot of a step starting now, as the next child of the step open in this context."""
+        parent = _parent_slot.get()
+        if parent is None:
+            key: tuple[int, ...] = (self.roots,)
+            self.roots += 1
+        else:
+            key = (*parent.key, parent.children)
+            parent.children += 1
+        slot = _Slot(self.next_seq, _iterations.get(), key)
+        self.next_seq += 1
+        self.slots.append(slot)
+        return slot
+
+    def ordered(self) -> list[_Slot]:
+        """The finished slots in tree order."""
+        return sorted((s for s in self.slots if s.record is not None), key=_tree_order)
+
     outputs: dict[int, object] = field(default_factory=dict[int, object])
     cancelled: bool = False
 
@@ -218,21 +250,18 @@ class Flow(Generic[DepsT]):
 
     def records_since(self, mark: int) -> tuple[StepRecord, ...]:
         """The finished records of steps that started after `mark`, in start order."""
-        return tuple(s.record for s in self._state.slots if s.seq >= mark and s.record is not None)
+        return tuple(s.record for s in self._state.ordered() if s.seq >= mark)  # type: ignore[misc]
 
     def add_records(self, records: tuple[StepRecord, ...]) -> None:
         """Append finished records (a replayed step's), as if their steps had just run."""
         state = self._state
         for record in records:
-            slot = _Slot(state.next_seq, _iterations.get())
-            slot.record = record
-            state.next_seq += 1
-            state.slots.append(slot)
+            state.new_slot().record = record
 
     @property
     def records(self) -> tuple[StepRecord, ...]:
         """The records of every step that has finished, in start order."""
-        return tuple(s.record for s in self._state.slots if s.record is not None)
+        return tuple(s.record for s in self._state.ordered())  # type: ignore[misc]  # ordered() has records only
 
     @property
     def degraded(self) -> bool:
@@ -257,6 +286,10 @@ class Flow(Generic[DepsT]):
         return dropped
 
 
+def _tree_order(slot: _Slot) -> tuple[int, ...]:
+    return slot.key
+
+
 def _budget_error(exc: UsageLimitExceeded, step: str) -> BudgetExceeded:
     message = str(exc)  # redacted with the error it becomes part of
     limit = next((word for word in message.split() if word.endswith('_limit')), None)
@@ -278,6 +311,7 @@ class StepScope:
     __slots__ = (
         '_path_token',
         '_slot',
+        '_slot_token',
         '_start',
         '_token',
         'attempts',
@@ -344,9 +378,8 @@ class StepScope:
         """Take the step's place in the records and tell the run's hooks it started."""
         self._start = time.perf_counter()
         state = self.flow._state  # pyright: ignore[reportPrivateUsage]  # the scope is the flow's own helper
-        slot = self._slot = _Slot(state.next_seq, _iterations.get())
-        state.next_seq += 1
-        state.slots.append(slot)
+        slot = self._slot = state.new_slot()
+        self._slot_token = _parent_slot.set(slot)
         if self.flow.streaming:
             self.tree_path = (*_event_path.get(), self.name)
             self._path_token = _event_path.set(self.tree_path)
@@ -366,6 +399,7 @@ class StepScope:
     def close(self, exc: BaseException | None) -> WorkflowError | None:
         """Complete the record and tell the hooks; return the error to raise instead of `exc`, if any."""
         _current_flow.reset(self._token)
+        _parent_slot.reset(self._slot_token)
         if self.tree_path:
             _event_path.reset(self._path_token)
         error: WorkflowError | None = None
