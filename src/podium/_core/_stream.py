@@ -42,27 +42,36 @@ EventCallback = Callable[[RunEvent], Awaitable[None] | None]
 
 
 class _Buffer:
-    """Events waiting for the consumer, in order; `wait_room` lets the producer wait while it is full."""
+    """Events waiting for the consumer, in order; `wait_room` lets the producer wait while it is full.
+
+    Each side makes an `anyio.Event` only when it has to wait, and the other side sets it only then: most events
+    are put while the consumer is busy or already woken, and most are read while the buffer has room.
+    """
 
     def __init__(self, size: int) -> None:
         self._items: deque[RunEvent] = deque()
         self._size = size
         self._closed = False
-        self._readable = anyio.Event()
-        self._writable = anyio.Event()
+        self._readable: anyio.Event | None = None
+        self._writable: anyio.Event | None = None
 
     def put(self, event: RunEvent) -> None:
         self._items.append(event)
-        self._readable.set()
+        if self._readable is not None:
+            self._readable.set()
+            self._readable = None
 
     def close(self) -> None:
         self._closed = True
-        self._readable.set()
-        self._writable.set()
+        for waiting in (self._readable, self._writable):
+            if waiting is not None:
+                waiting.set()
+        self._readable = self._writable = None
 
     async def wait_room(self) -> None:
         while len(self._items) >= self._size and not self._closed:
-            self._writable = anyio.Event()
+            if self._writable is None:  # branches running in parallel wait for the same room
+                self._writable = anyio.Event()
             await self._writable.wait()
 
     async def get(self) -> RunEvent | None:
@@ -70,11 +79,13 @@ class _Buffer:
         while not self._items:
             if self._closed:
                 return None
-            self._readable = anyio.Event()
+            if self._readable is None:
+                self._readable = anyio.Event()
             await self._readable.wait()
         event = self._items.popleft()
-        if len(self._items) < self._size:
+        if self._writable is not None and len(self._items) < self._size:
             self._writable.set()
+            self._writable = None
         return event
 
 
