@@ -68,8 +68,12 @@ class _Buffer:
                 waiting.set()
         self._readable = self._writable = None
 
+    @property
+    def full(self) -> bool:
+        return len(self._items) >= self._size and not self._closed
+
     async def wait_room(self) -> None:
-        while len(self._items) >= self._size and not self._closed:
+        while self.full:
             if self._writable is None:  # branches running in parallel wait for the same room
                 self._writable = anyio.Event()
             await self._writable.wait()
@@ -115,7 +119,8 @@ class _Listener(RunHook):
         self._buffer.put(event)
 
     async def around_step(self, step: AnyStep, input: Any, scope: StepScope, proceed: Proceed) -> Any:
-        await self._buffer.wait_room()
+        if self._buffer.full:
+            await self._buffer.wait_room()
         return await proceed()
 
 
@@ -183,13 +188,9 @@ class RunStream(Generic[OutT]):
         return error
 
     def __aiter__(self) -> AsyncIterator[RunEvent]:
-        return self._events()
-
-    async def _events(self) -> AsyncIterator[RunEvent]:
         if self._group is None:
             raise ConfigurationError('iterate a stream inside `async with step.stream(...) as events:`')
-        while (event := await self._buffer.get()) is not None:
-            yield event
+        return _Events(self._buffer)
 
     @property
     def result(self) -> RunResult[OutT]:
@@ -206,6 +207,21 @@ class RunStream(Generic[OutT]):
                 raise self._cancelled()
             raise OutputNotAvailable('the run is still streaming: read `result` after iterating every event')
         return self._result
+
+
+class _Events(AsyncIterator[RunEvent]):
+    """The events of a stream, read from its buffer (a plain iterator: an async generator costs more per event)."""
+
+    __slots__ = ('_buffer',)
+
+    def __init__(self, buffer: _Buffer) -> None:
+        self._buffer = buffer
+
+    async def __anext__(self) -> RunEvent:
+        event = await self._buffer.get()
+        if event is None:
+            raise StopAsyncIteration
+        return event
 
 
 def _failed(exc: Exception) -> RunFailed:
