@@ -13,6 +13,7 @@ fails (and a retry or fallback acts) instead of taking partial output for its ou
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterable
 from typing import Any, Final, cast
 
@@ -38,7 +39,7 @@ from .._core._flow import StepScope
 __all__ = ('PartialOutput', 'StepStream', 'can_stream', 'ensure_finished')
 
 
-class PartialOutput:
+class PartialOutput(ABC):
     """One model response's output so far, validated as `AgentStream` validates it: from its final result event on.
 
     `see` takes each event of the response in and says whether the output may have grown, `validate` reads it then.
@@ -56,9 +57,9 @@ class PartialOutput:
             return True
         return self.final is not None and isinstance(event, PartStartEvent | PartDeltaEvent)
 
+    @abstractmethod
     async def validate(self) -> Any:
         """The partial output after the events seen; raises `ValidationError` or `ModelRetry` while it is invalid."""
-        raise NotImplementedError
 
 
 class _AgentStreamOutput(PartialOutput):
