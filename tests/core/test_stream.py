@@ -123,6 +123,18 @@ async def test_a_slow_consumer_holds_the_run_back_instead_of_buffering_every_eve
     assert len(produced) == 200
 
 
+async def test_parallel_branches_held_back_by_a_full_buffer_all_go_on_once_it_drains():
+    workflow = (shout >> podium.parallel(wait_a_bit, wait_a_bit, wait_a_bit)).named('flow')
+    with anyio.fail_after(10):  # a branch left waiting for room would hang the run
+        async with workflow.stream('hi', buffer=1) as events:
+            iterator = aiter(events)
+            got = [await anext(iterator) for _ in range(4)]
+            await anyio.sleep(0.05)  # every branch finds the buffer full
+            got += [event async for event in iterator]
+    assert events.result.output == ('HI!', 'HI!', 'HI!')
+    assert [e.path[-1] for e in got if isinstance(e, StepFinished)].count('wait_a_bit') == 3
+
+
 @pytest.mark.parametrize('asynchronous', [False, True])
 async def test_on_event_gets_the_same_events_as_the_stream(asynchronous: bool):
     got: list[RunEvent] = []

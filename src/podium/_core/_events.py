@@ -8,9 +8,19 @@ run has a listener. What happens inside an agent reuses Pydantic-AI's own `Agent
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, TypeAlias
+import types
+import typing
+from typing import Annotated, Any, Final, Literal, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_serializer, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidatorFunctionWrapHandler,
+    field_serializer,
+    field_validator,
+)
 from pydantic_ai.messages import (
     AgentStreamEvent,
     FinalResultEvent,
@@ -183,6 +193,20 @@ class OutputDelta(_Event):
         return f'text={_short(self.text)}' if self.text is not None else f'partial={_short(self.partial)}'
 
 
+def _members(union: object) -> frozenset[type]:
+    """The classes of a (nested, annotated) union."""
+    origin = typing.get_origin(union)
+    if origin is Annotated:
+        return _members(typing.get_args(union)[0])
+    if origin is typing.Union or origin is types.UnionType:
+        return frozenset(cls for arg in typing.get_args(union) for cls in _members(arg))
+    assert isinstance(union, type)
+    return frozenset({union})
+
+
+_AGENT_STREAM_EVENTS: Final = _members(AgentStreamEvent)
+
+
 class AgentEvent(_Event):
     """Something that happened inside an agent step, as Pydantic-AI streams it.
 
@@ -191,6 +215,12 @@ class AgentEvent(_Event):
 
     type: Literal['agent_event'] = 'agent_event'
     event: AgentStreamEvent
+
+    @field_validator('event', mode='wrap')
+    @classmethod
+    def _as_built(cls, value: object, handler: ValidatorFunctionWrapHandler) -> object:
+        # Pydantic-AI built the event already: walking its union again would cost more than the rest of the event.
+        return value if type(value) in _AGENT_STREAM_EVENTS else handler(value)
 
     def _detail(self) -> str:
         return _agent_event(self.event)

@@ -42,27 +42,40 @@ EventCallback = Callable[[RunEvent], Awaitable[None] | None]
 
 
 class _Buffer:
-    """Events waiting for the consumer, in order; `wait_room` lets the producer wait while it is full."""
+    """Events waiting for the consumer, in order; `wait_room` lets the producer wait while it is full.
+
+    Each side makes an `anyio.Event` only when it has to wait, and the other side sets it only then: most events
+    are put while the consumer is busy or already woken, and most are read while the buffer has room.
+    """
 
     def __init__(self, size: int) -> None:
         self._items: deque[RunEvent] = deque()
         self._size = size
         self._closed = False
-        self._readable = anyio.Event()
-        self._writable = anyio.Event()
+        self._readable: anyio.Event | None = None
+        self._writable: anyio.Event | None = None
 
     def put(self, event: RunEvent) -> None:
         self._items.append(event)
-        self._readable.set()
+        if self._readable is not None:
+            self._readable.set()
+            self._readable = None
 
     def close(self) -> None:
         self._closed = True
-        self._readable.set()
-        self._writable.set()
+        for waiting in (self._readable, self._writable):
+            if waiting is not None:
+                waiting.set()
+        self._readable = self._writable = None
+
+    @property
+    def full(self) -> bool:
+        return len(self._items) >= self._size and not self._closed
 
     async def wait_room(self) -> None:
-        while len(self._items) >= self._size and not self._closed:
-            self._writable = anyio.Event()
+        while self.full:
+            if self._writable is None:  # branches running in parallel wait for the same room
+                self._writable = anyio.Event()
             await self._writable.wait()
 
     async def get(self) -> RunEvent | None:
@@ -70,11 +83,13 @@ class _Buffer:
         while not self._items:
             if self._closed:
                 return None
-            self._readable = anyio.Event()
+            if self._readable is None:
+                self._readable = anyio.Event()
             await self._readable.wait()
         event = self._items.popleft()
-        if len(self._items) < self._size:
+        if self._writable is not None and len(self._items) < self._size:
             self._writable.set()
+            self._writable = None
         return event
 
 
@@ -104,7 +119,8 @@ class _Listener(RunHook):
         self._buffer.put(event)
 
     async def around_step(self, step: AnyStep, input: Any, scope: StepScope, proceed: Proceed) -> Any:
-        await self._buffer.wait_room()
+        if self._buffer.full:
+            await self._buffer.wait_room()
         return await proceed()
 
 
@@ -175,13 +191,9 @@ class RunStream(Generic[OutT]):
         return error
 
     def __aiter__(self) -> AsyncIterator[RunEvent]:
-        return self._events()
-
-    async def _events(self) -> AsyncIterator[RunEvent]:
         if self._group is None:
             raise ConfigurationError('iterate a stream inside `async with step.stream(...) as events:`')
-        while (event := await self._buffer.get()) is not None:
-            yield event
+        return _Events(self._buffer)
 
     @property
     def result(self) -> RunResult[OutT]:
@@ -198,6 +210,21 @@ class RunStream(Generic[OutT]):
                 raise self._cancelled()
             raise OutputNotAvailable('the run is still streaming: read `result` after iterating every event')
         return self._result
+
+
+class _Events(AsyncIterator[RunEvent]):
+    """The events of a stream, read from its buffer (a plain iterator: an async generator costs more per event)."""
+
+    __slots__ = ('_buffer',)
+
+    def __init__(self, buffer: _Buffer) -> None:
+        self._buffer = buffer
+
+    async def __anext__(self) -> RunEvent:
+        event = await self._buffer.get()
+        if event is None:
+            raise StopAsyncIteration
+        return event
 
 
 def _failed(exc: Exception) -> RunFailed:

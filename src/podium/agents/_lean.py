@@ -24,7 +24,6 @@ from pydantic_ai import RunContext
 from pydantic_ai.agent import AbstractAgent, Agent
 from pydantic_ai.capabilities import Instrumentation
 from pydantic_ai.messages import (
-    FinalResultEvent,
     ModelMessage,
     ModelMessagesTypeAdapter,
     ModelRequest,
@@ -50,7 +49,7 @@ from pydantic_ai.usage import RequestUsage, RunUsage, UsageLimits
 from .._core._flow import StepScope
 from . import _pydantic_ai_internals as internals
 from ._eligibility import call_blocker, static_blocker
-from ._final_output import UNREAD, OutputReader
+from ._final_output import UNREAD, OutputReader, StreamedOutput
 from ._prompt import Prompt
 from ._spans import SpanSource
 from ._streaming import StepStream, ensure_finished
@@ -326,12 +325,8 @@ class _LeanCall:
         """Send `request` as a streamed request, relaying its events; the response it streamed."""
         reader = self._plan.reader
         async with internals.stream_request(request, self.context) as streamed:
-
-            async def validate(final: FinalResultEvent) -> Any:
-                return await reader.read_partial(streamed.get(), final.tool_name)
-
             try:
-                await stream.relay(streamed, validate)
+                await stream.relay(streamed, StreamedOutput(reader, streamed))
                 response = streamed.get()
                 ensure_finished(response)
             except BaseException as exc:  # the provider billed what it streamed: the run counts it, as the agent's

@@ -13,7 +13,8 @@ fails (and a retry or fallback acts) instead of taking partial output for its ou
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Awaitable, Callable
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterable
 from typing import Any, Final, cast
 
 from pydantic import ValidationError
@@ -35,10 +36,44 @@ from pydantic_ai.result import AgentStream
 from .._core._events import AgentEvent, OutputDelta, OutputDiscarded
 from .._core._flow import StepScope
 
-__all__ = ('StepStream', 'can_stream', 'ensure_finished')
+__all__ = ('PartialOutput', 'StepStream', 'can_stream', 'ensure_finished')
 
-Validate = Callable[[FinalResultEvent], Awaitable[Any]]
-"""The validated partial output of the response streaming now, given its final result event; raises while invalid."""
+
+class PartialOutput(ABC):
+    """One model response's output so far, validated as `AgentStream` validates it: from its final result event on.
+
+    `see` takes each event of the response in and says whether the output may have grown, `validate` reads it then.
+    """
+
+    __slots__ = ('final',)
+
+    def __init__(self) -> None:
+        self.final: FinalResultEvent | None = None
+
+    def see(self, event: AgentStreamEvent) -> bool:
+        """Take `event` in; whether the output is worth validating after it."""
+        if type(event) is FinalResultEvent:
+            self.final = event
+            return True
+        return self.final is not None and isinstance(event, PartStartEvent | PartDeltaEvent)
+
+    @abstractmethod
+    async def validate(self) -> Any:
+        """The partial output after the events seen; raises `ValidationError` or `ModelRetry` while it is invalid."""
+
+
+class _AgentStreamOutput(PartialOutput):
+    """The output of the node an agent streams, validated by its `AgentStream`."""
+
+    __slots__ = ('_stream',)
+
+    def __init__(self, stream: AgentStream[Any, Any]) -> None:
+        super().__init__()
+        self._stream = stream
+
+    async def validate(self) -> Any:
+        return await self._stream.validate_response_output(self._stream.response, allow_partial=True)
+
 
 _NOTHING: Final = object()
 
@@ -67,34 +102,29 @@ def can_stream(model: Model | None) -> bool:
 class StepStream:
     """Sends one agent step's stream events to its run, under the step's path."""
 
-    __slots__ = ('_final', '_partial', '_path', '_responses', '_scope', '_text', 'streamed')
+    __slots__ = ('_partial', '_path', '_responses', '_scope', '_text', 'streamed')
 
     def __init__(self, scope: StepScope) -> None:
         self._scope = scope
         self._path = scope.tree_path
         self._responses = 0
-        self._final: FinalResultEvent | None = None
         self._text = ''
         self._partial: object = _NOTHING
         self.streamed = False
         """Whether anything was sent since the output was last discarded."""
 
-    async def relay(self, events: AsyncIterable[AgentStreamEvent], validate: Validate | None) -> None:
-        """Send every event of one streamed node; with `validate`, the node is a model response whose output counts."""
-        if validate is not None:
+    async def relay(self, events: AsyncIterable[AgentStreamEvent], output: PartialOutput | None) -> None:
+        """Send every event of one streamed node; with `output`, the node is a model response whose output counts."""
+        if output is not None:
             self._new_response()
         emit, path = self._scope.emit, self._path
         async for event in events:
             emit(AgentEvent(path=path, event=event))
             self.streamed = True
-            if validate is None:
-                continue
-            if type(event) is FinalResultEvent:
-                self._final = event
-            elif self._final is None or not isinstance(event, PartStartEvent | PartDeltaEvent):
+            if output is None or not output.see(event):
                 continue
             try:
-                partial = await validate(self._final)
+                partial = await output.validate()
             except (ValidationError, ModelRetry):  # not valid yet: `Agent.run_stream` skips it too
                 continue
             self._output(partial)
@@ -117,7 +147,6 @@ class StepStream:
 
     def _new_response(self) -> None:
         self._responses += 1
-        self._final = None
         if self._responses > 1 and (self._text or self._partial is not _NOTHING):
             self.discard(ASKED_AGAIN)
 
@@ -136,11 +165,7 @@ class StepStream:
         del context
         if isinstance(events, AgentStream):
             stream = cast('AgentStream[Any, Any]', events)
-
-            async def validate(final: FinalResultEvent) -> Any:
-                return await stream.validate_response_output(stream.response, allow_partial=True)
-
-            await self.relay(stream, validate)
+            await self.relay(stream, _AgentStreamOutput(stream))
             ensure_finished(stream.response)
         else:
             await self.relay(events, None)
