@@ -150,6 +150,10 @@ class Slow:
     then: Behaviour
 
 
+_RESET_AFTER_S = 0.2
+"""How long `ResetMidBody` lets the partial body reach the client before it resets the connection."""
+
+
 @dataclass(frozen=True)
 class ResetMidBody:
     """Send a 200 and part of the body, then reset the connection (TCP RST), like a proxy or node dying mid-reply.
@@ -637,6 +641,9 @@ class _Exchange:
                     self.send(behaviour.then)
             case ResetMidBody():
                 self._send_partial(_PARTIAL_TEXT)
+                # A reset that lands before the client read what was sent makes its kernel drop that data too:
+                # the client must see the partial body first, as it would from a node that died mid-reply.
+                self._stopping.wait(_RESET_AFTER_S)
                 self._reset()
             case Truncated():
                 self._send_partial(behaviour.text)
