@@ -58,21 +58,16 @@ def test_the_support_desk_eval_reports_routes_steps_and_usage(tmp_path: Path, ca
             'refuse': 1.0,
         }
     )
-    assert report['usage'] == snapshot(
-        {
-            'requests': 273,
-            'input_tokens': 16893,
-            'output_tokens': 3971,
-            'cost_usd': None,
-            'models': {
-                'demo-billing': {'requests': 54, 'input_tokens': 3528, 'output_tokens': 1013, 'cost_usd': None},
-                'demo-injection': {'requests': 88, 'input_tokens': 5330, 'output_tokens': 871, 'cost_usd': None},
-                'demo-router': {'requests': 69, 'input_tokens': 4081, 'output_tokens': 861, 'cost_usd': None},
-                'demo-sales': {'requests': 24, 'input_tokens': 1532, 'output_tokens': 492, 'cost_usd': None},
-                'demo-tech': {'requests': 38, 'input_tokens': 2422, 'output_tokens': 734, 'cost_usd': None},
-            },
-        }
-    )
+    # The injection check runs beside the desk and cancels it when it trips, so how far a blocked case's desk got
+    # (and what it spent) depends on scheduling; what holds is how the usage adds up.
+    usage = report['usage']
+    models = usage['models']
+    assert sorted(models) == ['demo-billing', 'demo-injection', 'demo-router', 'demo-sales', 'demo-tech']
+    for key in ('requests', 'input_tokens', 'output_tokens'):
+        assert usage[key] == sum(model[key] for model in models.values())
+    assert models['demo-injection']['requests'] == report['cases']  # one check per case, every case
+    tripped = report['guards']['injection_guard']['true_positives']
+    assert report['cases'] - tripped <= models['demo-router']['requests'] <= report['cases']
     assert report['pass_rate_by_tag'] == snapshot(
         {
             'adversarial': 1.0,
