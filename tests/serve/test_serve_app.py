@@ -28,10 +28,22 @@ def test_run_returns_the_typed_output_and_the_summary(desk: Any):
         'team': 'billing',
         'text': 'A billing specialist will reverse the duplicate charge today.',
         'escalated': True,
+        'refund': None,
     }
     assert body['status'] == 'ok'
-    assert [(s['name'], s.get('route')) for s in body['steps']][:2] == [('support_desk', 'billing'), ('billing', None)]
-    assert body['usage']['requests'] == 3
+    assert [(s['name'], s['kind'], s.get('route')) for s in body['steps']] == [
+        ('guarded(support_desk)', 'guarded', None),
+        ('secrets_guard', 'guard', 'pass'),
+        ('support_desk', 'router', 'billing'),
+        ('billing', 'chain', None),
+        ('billing_extract', 'agent', None),
+        ('billing_urgency', 'branch', 'high'),
+        ('billing_escalate', 'agent', None),
+        ('injection_guard', 'guard', 'pass'),
+        ('injection_guard_check', 'agent', None),
+        ('refund_policy', 'guard', 'pass'),
+    ]
+    assert body['usage']['requests'] == 4  # the router, two billing agents and the injection check
 
 
 def test_a_model_input_is_validated_into_the_model(ticket_client: TestClient):
@@ -160,7 +172,7 @@ def test_the_page_is_self_contained(desk: Any):
     config = page.split('<script id="config" type="application/json">')[1].split('</script>')[0]
     assert json.loads(config) == {
         'title': 'Support <desk>',
-        'workflow': 'support_desk',
+        'workflow': 'guarded(support_desk)',
         'takes_text': True,
         'takes': 'text',
         'placeholder': 'Type a message',

@@ -60,7 +60,7 @@ def test_the_page_shows_the_run_of_the_support_desk_live(browser: Any, served: s
     from selenium.webdriver.support.ui import WebDriverWait
 
     browser.get(f'{served}/')
-    assert browser.find_element(By.ID, 'subtitle').text == 'workflow support_desk · takes text'
+    assert browser.find_element(By.ID, 'subtitle').text == 'workflow guarded(support_desk) · takes text'
     browser.find_element(By.ID, 'input').send_keys('my invoice shows a double charge of $30')
     browser.find_element(By.ID, 'run').click()
     WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, 'run-status').text not in ('idle', 'running'))
@@ -75,26 +75,33 @@ def test_the_page_shows_the_run_of_the_support_desk_live(browser: Any, served: s
         )
         for step in browser.find_elements(By.CSS_SELECTOR, 'li.step')
     }
+    desk = 'guarded(support_desk)/support_desk'
     assert steps == {
-        'support_desk': ('ok', '→ billing (0.92)'),
-        'support_desk/billing': ('ok', ''),
-        'support_desk/billing/billing_extract': ('ok', ''),
-        'support_desk/billing/billing_urgency': ('ok', '→ high'),
-        'support_desk/billing/billing_urgency/billing_escalate': ('ok', ''),
+        'guarded(support_desk)': ('ok', ''),
+        'guarded(support_desk)/secrets_guard': ('ok', '→ pass'),
+        'guarded(support_desk)/injection_guard': ('ok', '→ pass'),
+        'guarded(support_desk)/injection_guard/injection_guard_check': ('ok', ''),
+        desk: ('ok', '→ billing (0.92)'),
+        f'{desk}/billing': ('ok', ''),
+        f'{desk}/billing/billing_extract': ('ok', ''),
+        f'{desk}/billing/billing_urgency': ('ok', '→ high'),
+        f'{desk}/billing/billing_urgency/billing_escalate': ('ok', ''),
+        'guarded(support_desk)/refund_policy': ('ok', '→ pass'),
     }
     nested = browser.find_element(
         By.CSS_SELECTOR,
-        'li[data-path="support_desk"] > ul > li[data-path="support_desk/billing"] > ul > '
-        'li[data-path="support_desk/billing/billing_urgency"] > ul > li',
+        f'li[data-path="guarded(support_desk)"] > ul > li[data-path="{desk}"] > ul > '
+        f'li[data-path="{desk}/billing"] > ul > li[data-path="{desk}/billing/billing_urgency"] > ul > li',
     )
-    assert nested.get_attribute('data-path') == 'support_desk/billing/billing_urgency/billing_escalate'
+    assert nested.get_attribute('data-path') == f'{desk}/billing/billing_urgency/billing_escalate'
     output = json.loads(browser.find_element(By.CSS_SELECTOR, '#final pre').text)
     assert output == {
         'team': 'billing',
         'text': 'A billing specialist will reverse the duplicate charge today.',
         'escalated': True,
+        'refund': None,
     }
-    assert browser.find_element(By.ID, 'usage').text.startswith('usage: 3 requests, ')
+    assert browser.find_element(By.ID, 'usage').text.startswith('usage: 4 requests, ')  # with the injection check
 
 
 def test_the_page_draws_routes_attempts_fallbacks_and_partial_output_as_they_arrive(browser: Any):

@@ -19,17 +19,12 @@ pytestmark = pytest.mark.needs_extras  # starlette and the AG-UI types, from the
 
 ag_ui_events: TypeAdapter[Any] = TypeAdapter(Event)
 vercel_chunks: TypeAdapter[Any] = TypeAdapter(
-    Union[  # noqa: UP007  # the chunk classes are the protocol's own; DataChunk last, as its type is a pattern
-        vercel.StartChunk,
-        vercel.StartStepChunk,
-        vercel.TextStartChunk,
-        vercel.TextDeltaChunk,
-        vercel.TextEndChunk,
-        vercel.FinishStepChunk,
-        vercel.FinishChunk,
-        vercel.ErrorChunk,
-        vercel.MessageMetadataChunk,
-        vercel.DataChunk,
+    Union[  # noqa: UP007  # every chunk class of the protocol: each chunk's type names exactly one of them
+        tuple(
+            c
+            for c in vars(vercel).values()
+            if isinstance(c, type) and issubclass(c, vercel.BaseChunk) and c is not vercel.BaseChunk
+        )
     ]
 )
 
@@ -72,21 +67,53 @@ def test_ag_ui_streams_the_steps_the_events_and_the_output(desk: Any):
     assert (events[0].thread_id, events[0].run_id) == ('thread-1', 'run-1')
     assert types[-1] == EventType.RUN_FINISHED
     steps = [(e.type, e.step_name) for e in events if e.type in (EventType.STEP_STARTED, EventType.STEP_FINISHED)]
-    assert steps[:3] == [
-        (EventType.STEP_STARTED, 'support_desk'),
-        (EventType.STEP_STARTED, 'support_desk/billing'),
-        (EventType.STEP_STARTED, 'support_desk/billing/billing_extract'),
+    assert steps[:3] == [  # secrets are masked before the desk and the injection guard start
+        (EventType.STEP_STARTED, 'guarded(support_desk)'),
+        (EventType.STEP_STARTED, 'guarded(support_desk)/secrets_guard'),
+        (EventType.STEP_FINISHED, 'guarded(support_desk)/secrets_guard'),
     ]
-    assert steps[-1] == (EventType.STEP_FINISHED, 'support_desk')
+    desk = [
+        name
+        for kind, name in steps
+        if kind == EventType.STEP_STARTED and name.startswith('guarded(support_desk)/support_desk')
+    ]
+    assert desk[:3] == [
+        'guarded(support_desk)/support_desk',
+        'guarded(support_desk)/support_desk/billing',
+        'guarded(support_desk)/support_desk/billing/billing_extract',
+    ]
+    assert (EventType.STEP_STARTED, 'guarded(support_desk)/injection_guard') in steps
+    assert steps[-3:] == [
+        (EventType.STEP_STARTED, 'guarded(support_desk)/refund_policy'),
+        (EventType.STEP_FINISHED, 'guarded(support_desk)/refund_policy'),
+        (EventType.STEP_FINISHED, 'guarded(support_desk)'),
+    ]
     custom = [e.value for e in events if e.type == EventType.CUSTOM and e.name == 'podium.event']
     assert custom[0]['type'] == 'run_started'
     assert custom[-1]['type'] == 'run_finished'
+    guards = {
+        v['record']['name']: v['record']['route']
+        for v in custom
+        if v['type'] == 'step_finished' and v['record']['kind'] == 'guard'
+    }
+    assert guards == {'secrets_guard': 'pass', 'injection_guard': 'pass', 'refund_policy': 'pass'}
+    # the agents' structured output streams as the protocol's own tool calls: the route, the facts, the reply
+    calls = [e for e in events if e.type == EventType.TOOL_CALL_START]
+    assert {e.tool_call_name for e in calls} == {'final_result'}
+    args = [
+        json.loads(''.join(e.delta for e in events if e.type == EventType.TOOL_CALL_ARGS and e.tool_call_id == call))
+        for call in (e.tool_call_id for e in calls)
+    ]
+    assert args[0] == {'route': 'billing', 'confidence': 0.92, 'reason': 'mentions billing keywords'}
+    assert args[1]['kind'] == 'double_charge'
     text = ''.join(e.delta for e in events if e.type == EventType.TEXT_MESSAGE_CONTENT)
     assert json.loads(text) == {
         'team': 'billing',
         'text': 'A billing specialist will reverse the duplicate charge today.',
         'escalated': True,
+        'refund': None,
     }
+    assert args[-1] == json.loads(text)
 
 
 def test_ag_ui_passes_an_agents_own_text_through():
@@ -145,8 +172,18 @@ def test_vercel_ai_streams_the_events_as_data_parts_and_the_output_as_text(desk:
     assert data[0]['type'] == 'run_started'
     finished = [d['record'] for d in data if d['type'] == 'step_finished']
     assert [r['route'] for r in finished if r['name'] == 'support_desk'] == ['sales']
+    assert {r['name']: r['route'] for r in finished if r['kind'] == 'guard'} == {
+        'secrets_guard': 'pass',
+        'injection_guard': 'pass',
+        'refund_policy': 'pass',
+    }
+    # the agents' structured output streams as the protocol's own tool-input chunks
+    tools = [c for c in chunks if isinstance(c, vercel.ToolInputAvailableChunk)]
+    assert {c.tool_name for c in tools} == {'final_result'}
+    assert tools[0].input['route'] == 'sales'
     text = ''.join(c.delta for c in chunks if isinstance(c, vercel.TextDeltaChunk))
     assert json.loads(text)['team'] == 'sales'
+    assert tools[-1].input == json.loads(text)
     assert isinstance(chunks[-1], vercel.FinishChunk)
 
 

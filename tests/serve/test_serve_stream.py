@@ -27,15 +27,31 @@ def test_stream_sends_every_event_typed_and_ends_with_run_finished(desk: Any):
     assert [kind for kind, _ in events] == [event.type for event in parsed]
     assert events[0][0] == 'run_started'
     assert events[-1][0] == 'run_finished'
-    started = [e.path for e in parsed if e.type == 'step_started']
-    assert started[:3] == [
-        ('support_desk',),
-        ('support_desk', 'tech'),
-        ('support_desk', 'tech', 'tech_triage'),
+    guarded, desk = ('guarded(support_desk)',), ('guarded(support_desk)', 'support_desk')
+    steps = [(e.type, e.path) for e in parsed if e.type in ('step_started', 'step_finished')]
+    assert steps[:3] == [  # secrets are masked before the desk and the injection guard start
+        ('step_started', guarded),
+        ('step_started', (*guarded, 'secrets_guard')),
+        ('step_finished', (*guarded, 'secrets_guard')),
     ]
+    assert steps[-3:] == [
+        ('step_started', (*guarded, 'refund_policy')),
+        ('step_finished', (*guarded, 'refund_policy')),
+        ('step_finished', guarded),
+    ]
+    checked = steps.index(('step_started', (*guarded, 'refund_policy')))  # once the desk and the input guards end
+    assert steps.index(('step_finished', desk)) < checked
+    assert steps.index(('step_finished', (*guarded, 'injection_guard'))) < checked
+    started = [path for kind, path in steps if kind == 'step_started']
+    assert [path for path in started if path[:2] == desk][:3] == [desk, (*desk, 'tech'), (*desk, 'tech', 'tech_triage')]
+    assert {(*guarded, 'injection_guard'), (*guarded, 'injection_guard', 'injection_guard_check')} <= set(started)
+    # the agents' structured output streams as Pydantic-AI's own tool-call events
+    calls = [e for e in parsed if e.type == 'agent_event' and e.event.event_kind == 'output_tool_call']
+    assert [e.path[-1] for e in calls] == ['support_desk', 'tech_triage', 'tech_escalate']
     finished = parsed[-1]
     assert finished.type == 'run_finished'
     assert finished.result.output['team'] == 'tech'
+    assert calls[-1].event.part.args_as_dict() == finished.result.output
 
 
 def test_stream_forwards_what_steps_emit():
