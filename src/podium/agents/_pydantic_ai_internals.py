@@ -44,6 +44,7 @@ anything differs or raises, every call takes `Agent.run` and one `LeanPathUnavai
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import threading
 import warnings
 from collections.abc import AsyncGenerator, Awaitable, Callable
@@ -86,6 +87,16 @@ except ImportError as exc:  # `check` reports it: the lean path stays off and sa
     if TYPE_CHECKING:  # to the type checkers the modules are there, so every function here is checked
         raise
     _import_error = exc
+
+
+def _takes_stream_flag() -> bool:
+    try:
+        return 'stream' in inspect.signature(_request_timeout.start_request_deadline).parameters
+    except (NameError, AttributeError, TypeError, ValueError):  # not importable: the lean path is off anyway
+        return False
+
+
+_DEADLINE_TAKES_STREAM: Final = _takes_stream_flag()
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -339,9 +350,17 @@ async def stream_request(request: ModelRequestContext, context: RunContext[Any])
         stream = model.request_stream(
             request.messages, request.model_settings, request.model_request_parameters, context
         )
-        deadline = _request_timeout.start_request_deadline(model, request.model_settings)
+        deadline = _start_stream_deadline(model, request.model_settings)
         async with _request_timeout.stream_under_deadline(deadline, stream) as streamed:
             yield streamed
+
+
+def _start_stream_deadline(model: Model, settings: Any) -> Any:
+    """`start_request_deadline` for a streamed request: newer Pydantic-AI releases ask which kind of request it is."""
+    start: Callable[..., Any] = _request_timeout.start_request_deadline  # its signature differs across releases
+    if _DEADLINE_TAKES_STREAM:
+        return start(model, settings, stream=True)
+    return start(model, settings)
 
 
 def count_response(usage: RunUsage, request: ModelRequestContext, response: ModelResponse) -> None:
