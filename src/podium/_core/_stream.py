@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic
 
 import anyio
+import anyio.lowlevel
 from anyio.abc import TaskGroup
 from typing_extensions import TypeVar
 
@@ -101,6 +102,7 @@ class _Listener(RunHook):
 
     def __init__(self, buffer: _Buffer) -> None:
         self._buffer = buffer
+        self._first_step = True
         self.flow: Flow[Any] | None = None
 
     def run_started(self, flow: Flow[Any]) -> None:
@@ -121,6 +123,11 @@ class _Listener(RunHook):
     async def around_step(self, step: AnyStep, input: Any, scope: StepScope, proceed: Proceed) -> Any:
         if self._buffer.full:
             await self._buffer.wait_room()
+        elif self._first_step:
+            # The consumer runs only when the run yields, which a model that answers at once (a cache, a fake) may
+            # not do before the run ends: one yield here puts `RunStarted` in its hands before any step's work.
+            self._first_step = False
+            await anyio.lowlevel.checkpoint()
         return await proceed()
 
 
