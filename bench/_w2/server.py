@@ -3,8 +3,10 @@
 A raw asyncio HTTP/1.1 server with keep-alive, so it costs a fraction of what any client spends per request and
 is never the bottleneck. Every request is answered after the configured delay with one call of the request's
 first tool (or, for a request without tools, a message whose text is the answer) carrying the same fixed JSON as
-W1's fake models, and W1's fixed usage. Which answer is picked from the output schema's field names in the
-request, and the router's route from the last user message, as W1's fake models do.
+W1's fake models, and W1's fixed usage; an OpenAI request with `"stream": true` gets the same answer as server-sent
+events, the tool call's arguments in `STREAM_CHUNKS` pieces, then the finish reason and the usage. Which answer is
+picked from the output schema's field names in the request, and the router's route from the last user message, as
+W1's fake models do.
 
     python -m bench._w2.server [--port 0] [--delay-ms 0]
 
@@ -32,6 +34,10 @@ _BY_FIELDS = {
     frozenset({'steps', 'priority'}): lambda prompt: STEP_JSON[route_for(prompt)][1],
     frozenset({'text', 'follow_up'}): lambda prompt: STEP_JSON[route_for(prompt)][2],
 }
+
+
+STREAM_CHUNKS = 4
+"""Pieces a streamed answer's arguments (or text) come in."""
 
 
 class _Stats:
@@ -90,6 +96,31 @@ def answer(path: str, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def stream_events(payload: dict[str, Any]) -> bytes:
+    """An OpenAI chat completion as the server-sent events of a streamed one (what `stream: true` asks for)."""
+    choice = payload['choices'][0]
+    message = choice['message']
+    calls = message.get('tool_calls')
+    text = calls[0]['function']['arguments'] if calls else message['content']
+    size = -(-len(text) // STREAM_CHUNKS)
+    deltas: list[dict[str, Any]] = []
+    for i in range(0, len(text), size):
+        piece = text[i : i + size]
+        if not calls:
+            deltas.append({'role': 'assistant', 'content': piece} if i == 0 else {'content': piece})
+        elif i == 0:
+            call = {'index': 0, 'id': calls[0]['id'], 'type': 'function'}
+            call['function'] = {'name': calls[0]['function']['name'], 'arguments': piece}
+            deltas.append({'role': 'assistant', 'content': None, 'tool_calls': [call]})
+        else:
+            deltas.append({'tool_calls': [{'index': 0, 'function': {'arguments': piece}}]})
+    head = {'id': payload['id'], 'object': 'chat.completion.chunk', 'created': 0, 'model': payload['model']}
+    chunks = [{**head, 'choices': [{'index': 0, 'delta': delta, 'finish_reason': None}]} for delta in deltas]
+    chunks.append({**head, 'choices': [{'index': 0, 'delta': {}, 'finish_reason': choice['finish_reason']}]})
+    chunks.append({**head, 'choices': [], 'usage': payload['usage']})
+    return b''.join(b'data: ' + json.dumps(chunk).encode() + b'\n\n' for chunk in chunks) + b'data: [DONE]\n\n'
+
+
 def control(target: str) -> dict[str, Any]:
     query = parse_qs(urlsplit(target).query)
     if 'delay_ms' in query:
@@ -142,22 +173,29 @@ class _Connection(asyncio.Protocol):
             _Stats.connections += 1
         _Stats.requests += 1
         try:
-            payload = answer(urlsplit(target).path, json.loads(body))
+            request = json.loads(body)
+            payload = answer(urlsplit(target).path, request)
         except Exception as exc:  # a request this server cannot answer: say why, loudly
             self.send(400, {'error': {'message': f'w2 server: {exc!r}', 'type': 'invalid_request_error'}})
             return
-        if _Stats.delay:
-            asyncio.get_running_loop().call_later(_Stats.delay, self.send, 200, payload)
+        if request.get('stream') and 'choices' in payload:
+            data, content_type = stream_events(payload), 'text/event-stream'
         else:
-            self.send(200, payload)
+            data, content_type = json.dumps(payload).encode(), 'application/json'
+        if _Stats.delay:
+            asyncio.get_running_loop().call_later(_Stats.delay, self.write, 200, data, content_type)
+        else:
+            self.write(200, data, content_type)
 
     def send(self, status: int, payload: dict[str, Any]) -> None:
+        self.write(status, json.dumps(payload).encode(), 'application/json')
+
+    def write(self, status: int, data: bytes, content_type: str) -> None:
         if self.transport is None or self.transport.is_closing():
             return
-        data = json.dumps(payload).encode()
         reason = 'OK' if status == 200 else 'Bad Request'
         self.transport.write(
-            f'HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {len(data)}\r\n'
+            f'HTTP/1.1 {status} {reason}\r\ncontent-type: {content_type}\r\ncontent-length: {len(data)}\r\n'
             f'connection: keep-alive\r\n\r\n'.encode()
             + data
         )
