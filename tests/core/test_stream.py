@@ -190,3 +190,18 @@ async def test_an_error_in_the_consumers_block_propagates_as_raised_and_cancels_
         await consume()
     with pytest.raises(RunCancelled):
         _ = stream.result
+
+
+async def test_the_consumer_has_the_run_started_event_before_the_first_step_works():
+    received: list[str] = []
+    received_when_working: list[list[str]] = []
+
+    @step
+    async def busy(text: str) -> str:  # never awaits: without a yield from the run, the consumer waits for the end
+        received_when_working.append(list(received))
+        return text
+
+    async with busy.stream('hi') as events:
+        async for event in events:
+            received.append(event.type)
+    assert received_when_working == [['run_started', 'step_started']]
