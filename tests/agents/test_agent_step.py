@@ -173,3 +173,16 @@ async def test_an_agent_whose_output_does_not_match_its_declared_type_is_a_clear
 
     with pytest.raises(StepOutputError, match=r"agent step 'chat' declares output Answer but its agent returned str"):
         await step.run('hi')
+
+
+summarizer = Agent('test')
+
+
+async def test_a_nameless_agent_names_its_step_after_the_variable_holding_it():
+    writer = Agent('test')
+    flow = podium.agent(summarizer) >> podium.agent(writer)
+    result = await flow.run('hello')
+    assert [record.name for record in result.steps] == ['summarizer', 'writer']
+    assert summarizer.name is None  # the agent itself is left as it was
+    assert podium.agent(Agent('test')).name == 'agent'
+    assert podium.agent(writer, name='drafting').name == 'drafting'

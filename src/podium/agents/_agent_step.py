@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any, Generic, Literal, TypeAlias, cast, overload
 
 from pydantic_ai.agent import AbstractAgent
@@ -310,7 +311,8 @@ def agent(
             `Flow` (the run's input, earlier steps' outputs, deps). By default a `str` is sent as it is and
             anything else as its class name over its JSON.
         input_type: The input class, when there is no `prompt` to infer it from; checked at run time.
-        name: The step's name; the agent's name by default.
+        name: The step's name; by default the agent's name or, for an agent without one, the name of the variable
+            the caller holds it in (as `Agent.run` infers it), else `agent`.
         deps: Maps the run's deps to the deps this agent takes; the run's deps are passed as they are by default.
         lean: `False` always calls `Agent.run`. By default a tool-less agent with static instructions and no output
             validators or functions calls its model directly with the request the agent would send, which saves
@@ -321,4 +323,22 @@ def agent(
     """
     if input_type is None and prompt is None:
         input_type = str
+    if name is None and agent.name is None:
+        name = _name_in_caller(agent, inspect.currentframe())
     return AgentStep(agent, name=name, prompt=prompt, input_type=input_type, deps=deps, lean=lean, history=history)
+
+
+def _name_in_caller(agent: object, frame: FrameType | None) -> str | None:
+    """The name the caller of the frame's function holds `agent` under: its locals first, then its module's globals.
+
+    Pydantic-AI's `Agent.run` names a nameless agent the same way; a step names its agent once, when it is built.
+    Inside podium the variable names say nothing about the agent, so podium's own calls get no name from them.
+    """
+    caller = frame.f_back if frame is not None else None
+    if caller is None or caller.f_globals.get('__name__', '').partition('.')[0] == 'podium':
+        return None
+    for names in (caller.f_locals, caller.f_globals):
+        for name, value in names.items():
+            if value is agent:
+                return name
+    return None
