@@ -339,6 +339,6 @@ def _name_in_caller(agent: object, frame: FrameType | None) -> str | None:
         return None
     for names in (caller.f_locals, caller.f_globals):
         for name, value in names.items():
-            if value is agent:
+            if value is agent and name.isidentifier():  # not a temporary of a tool that rewrites code (pytest)
                 return name
     return None
