@@ -75,3 +75,13 @@ def test_fan_out_misuse_is_a_configuration_error():
         map_each(step, max_concurrency=0)
     with pytest.raises(ConfigurationError, match='parallel needs at least two steps'):
         parallel(step)  # type: ignore[call-overload]
+
+
+async def test_parallel_takes_the_input_its_branches_share_and_checks_it_before_any_branch_runs():
+    log: list[str] = []
+    fan = parallel(sleeper('a', 0, log), sleeper('b', 0, log))
+    assert fan.input_class is int
+    with pytest.raises(podium.StepInputError, match=r'takes int, got str'):
+        await fan.run('3')  # type: ignore[arg-type]  # what an untyped caller (an HTTP body, say) may send
+    assert log == []
+    assert parallel(sleeper('a', 0, log), podium.step(lambda text: text, name='any')).input_class is None

@@ -206,3 +206,61 @@ def test_an_error_outside_the_steps_still_ends_the_protocol_stream_redacted():
     assert events[-1].type == EventType.RUN_ERROR
     assert events[-1].message.startswith('ValueError: hook failed')
     assert SECRET not in response.text
+
+
+def _chatty(words: list[str]) -> Any:
+    """A text agent whose model streams `words` one by one, yielding to the event loop between them."""
+    import anyio
+    from pydantic_ai import Agent
+    from pydantic_ai.models.function import FunctionModel
+
+    async def stream(messages: Any, info: Any) -> Any:
+        for word in words:
+            await anyio.sleep(0.001)
+            yield word
+
+    return Agent(FunctionModel(stream_function=stream), name=words[0].strip())
+
+
+def test_parallel_agents_reach_a_chat_frontend_one_message_at_a_time():
+    import podium
+
+    left, right = _chatty(['left ', 'one ', 'two ', 'three']), _chatty(['right ', 'uno ', 'dos ', 'tres'])
+    workflow = podium.parallel(podium.agent(left), podium.agent(right), name='both')
+    response = TestClient(app(workflow)).post('/ag-ui', json=ag_ui_request('go'))
+    assert response.status_code == 200
+    events = read_ag_ui(response.text)
+    messages: list[tuple[str, str]] = []  # (message id, its text), in the order they were sent
+    open_message: str | None = None
+    for event in events:
+        if event.type == EventType.TEXT_MESSAGE_START:
+            assert open_message is None, 'a message started before the one before it ended'
+            open_message = event.message_id
+            messages.append((event.message_id, ''))
+        elif event.type == EventType.TEXT_MESSAGE_CONTENT:
+            assert event.message_id == open_message
+            messages[-1] = (open_message, messages[-1][1] + event.delta)
+        elif event.type == EventType.TEXT_MESSAGE_END:
+            open_message = None
+    assert [text for _, text in messages][:2] in (
+        ['left one two three', 'right uno dos tres'],
+        ['right uno dos tres', 'left one two three'],
+    )
+    steps = [(e.type, e.step_name) for e in events if e.type in (EventType.STEP_STARTED, EventType.STEP_FINISHED)]
+    assert steps[-1] == (EventType.STEP_FINISHED, 'both')
+    assert events[-1].type == EventType.RUN_FINISHED
+
+
+def test_a_chat_message_reaches_a_workflow_of_unknown_input_type_as_json_or_else_as_text():
+    from podium import step
+
+    @step
+    def echo(value):  # type: ignore[no-untyped-def]  # no annotation: the input type is unknown
+        return value
+
+    client = TestClient(app(echo))
+    outputs = []
+    for text in ('hello there', '{"amount": 30}'):
+        events = read_ag_ui(client.post('/ag-ui', json=ag_ui_request(text)).text)
+        outputs.append(''.join(e.delta for e in events if e.type == EventType.TEXT_MESSAGE_CONTENT))
+    assert outputs == ['hello there', '{\n  "amount": 30\n}']

@@ -10,7 +10,7 @@ from typing_extensions import TypeVar
 
 from .._core._errors import ConfigurationError
 from .._core._flow import StepScope
-from .._core._step import AnyStep, Step, ensure_named
+from .._core._step import AnyStep, Step, common_class, ensure_named
 from .._core._traits import StepInfo
 
 __all__ = ('DEFAULT_MAX_CONCURRENCY', 'MapEach', 'Parallel', 'map_each', 'parallel')
@@ -59,6 +59,8 @@ class Parallel(Step[Any, tuple[Any, ...], Any]):
         self.steps = tuple(steps)
         self.name = ensure_named(name, 'parallel(' + ', '.join(s.name for s in self.steps) + ')')
         self._info = StepInfo(kind='fan-out', children=[('', s) for s in self.steps], deterministic=False)
+        self.input_class = common_class(s.input_class for s in self.steps)  # every branch gets the same input
+        self.output_class = tuple
 
     def describe(self) -> StepInfo:
         return self._info

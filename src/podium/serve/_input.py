@@ -43,9 +43,17 @@ class WorkflowTypes:
             raise invalid(exc, what) from exc
 
     def parse_text(self, text: str) -> object:
-        """The input a chat message stands for: the text itself, or JSON of the input type."""
+        """The input a chat message stands for: the text itself, or JSON of the input type.
+
+        A workflow whose input type is unknown gets the message's JSON when it is JSON, else the text itself.
+        """
         if self.takes_text:
             return text
+        if self.input_class is None:
+            try:
+                return self.input.validate_json(text)
+            except ValidationError:
+                return text
         return self.parse(text.encode())
 
     def input_schema(self) -> dict[str, Any]:
