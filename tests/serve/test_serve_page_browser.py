@@ -135,3 +135,28 @@ def test_the_page_draws_routes_attempts_fallbacks_and_partial_output_as_they_arr
         WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, 'run-status').text == 'ok')
         assert browser.find_element(By.CSS_SELECTOR, '#final pre').text == 'Hello, Ann'
         assert entry.find_element(By.CSS_SELECTOR, '.status').text == 'ok'
+
+
+def test_the_page_lists_an_agents_tool_calls_and_their_results(browser: Any):
+    from pydantic_ai import Agent
+    from pydantic_ai.models.test import TestModel
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    import podium
+
+    def lookup_order(order_id: int) -> str:
+        """Where an order is."""
+        return f'order {order_id} left the warehouse'
+
+    clerk = Agent(TestModel(), tools=[lookup_order], name='clerk')
+    with serving(app(podium.agent(clerk))) as url:
+        browser.get(f'{url}/')
+        browser.find_element(By.ID, 'input').send_keys('where is my order?')
+        browser.find_element(By.ID, 'run').click()
+        WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, 'run-status').text == 'ok')
+        notes = [note.text for note in browser.find_elements(By.CSS_SELECTOR, 'li[data-path="clerk"] .notes li.tool')]
+    assert notes == [
+        'tool call: lookup_order({"order_id":0})',
+        'tool result: lookup_order → order 0 left the warehouse',
+    ]
