@@ -172,6 +172,28 @@ podium run slow (status=cancelled usage.requests=0)
 """)
 
 
+async def test_a_run_of_several_top_steps_says_it_was_cancelled_or_paused(podium_trace: TraceCapture):
+    @podium.step
+    async def wait(text: str) -> str:
+        await anyio.sleep(10)
+        return text
+
+    async with (upper >> wait).stream('x') as events:
+        async for event in events:
+            if event.type == 'step_started' and event.step == 'wait':
+                break
+    await (upper >> podium.approval(name='hold', input_type=str)).run('x')
+
+    assert podium_trace.tree() == snapshot("""\
+podium run upper >> wait (status=cancelled usage.requests=0)
+  podium step upper (status=ok)
+  podium step wait (status=cancelled)
+podium run upper >> hold (status=paused usage.requests=0)
+  podium step upper (status=ok)
+  podium step hold (status=paused)\
+""")
+
+
 async def test_a_run_paused_at_an_approval_ends_its_span_paused(podium_trace: TraceCapture):
     hold = podium.approval(name='hold', input_type=str)
 

@@ -175,18 +175,20 @@ class RunSpan(SpanHandle):
         """Close a run span with the root step's facts, and the run's status and usage totals."""
         root = self._root
         attributes = {} if root is None else self._record_attributes(root)
+        records = flow.records
+        # The records say what a run's error or its end without an output was: a cancellation, or a pause.
         if exc is not None:
-            status = 'cancelled' if root is not None and root.status == 'cancelled' else 'failed'
+            status = 'cancelled' if any(r.status == 'cancelled' for r in records) else 'failed'
         elif flow.degraded:
             status = 'degraded'
         else:
-            status = 'paused' if root is not None and root.status == 'paused' else 'ok'
+            status = 'paused' if any(r.status == 'paused' for r in records) else 'ok'
         usage = flow.usage
         attributes['podium.status'] = status
         attributes['podium.usage.requests'] = usage.requests
         attributes['podium.usage.input_tokens'] = usage.input_tokens
         attributes['podium.usage.output_tokens'] = usage.output_tokens
-        attributes['podium.steps'] = len(flow.records)
+        attributes['podium.steps'] = len(records)
         self._close(attributes, exc)
 
 
