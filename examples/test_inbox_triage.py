@@ -100,14 +100,13 @@ def test_the_usage_limit_holds_across_the_tool_workflow() -> None:
 def test_the_sales_pair_runs_in_parallel_under_one_span(podium_trace: TraceCapture) -> None:
     build_workflow().run_sync('Disappointed by the trial, but send me a quote for 5 seats anyway.')
     assert podium_trace.tree() == snapshot("""\
-podium run inbox (status=ok usage.requests=3)
-  podium step inbox (status=ok route=sales path=lean usage.requests=1)
-    chat demo-router
-    podium step sales (status=ok)
-      podium step read_lead (status=ok)
-        podium step sales_lead (status=ok path=lean usage.requests=1)
-          chat demo-lead
-        podium step sales_sentiment (status=ok path=lean usage.requests=1)
-          chat demo-sentiment
-      podium step quote (status=ok)\
+podium run inbox (status=ok route=sales path=lean usage.requests=3)
+  chat demo-router
+  podium step sales (status=ok)
+    podium step read_lead (status=ok)
+      podium step sales_lead (status=ok path=lean usage.requests=1)
+        chat demo-lead
+      podium step sales_sentiment (status=ok path=lean usage.requests=1)
+        chat demo-sentiment
+    podium step quote (status=ok)\
 """)

@@ -136,8 +136,7 @@ async def test_the_span_tree_shows_the_path_a_run_took(podium_trace: TraceCaptur
     await build_triage(ROUTER).run('hmm, not sure what I need')
 
     assert podium_trace.tree() == snapshot("""\
-podium run triage (status=degraded usage.requests=1)
-  podium step triage (status=degraded route=other fallback_reason=low_confidence path=lean usage.requests=1)
-    chat router-model
-    podium step front_desk (status=ok)\
+podium run triage (status=degraded route=other fallback_reason=low_confidence path=lean usage.requests=1)
+  chat router-model
+  podium step front_desk (status=ok)\
 """)

@@ -1,7 +1,8 @@
 """``podium_default`` with tracing on: podium's run and step spans, and Pydantic-AI's chat spans.
 
+The run span is also the router's (the step the run starts from); each chain step has a span of its own.
 `podium.instrument()` also instruments the agents, so each lean call opens the `chat <model>` span an `Agent.run`
-would, under its step span. Logfire is configured locally: nothing is sent or printed, and spans end in
+would, under its step span: 8 spans per run. Logfire is configured locally: nothing is sent or printed, and spans end in
 ``pai_logfire``'s counting exporter, so the measurement covers creating and ending spans, not shipping them.
 """
 

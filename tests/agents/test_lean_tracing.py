@@ -91,7 +91,7 @@ async def test_a_lean_call_leaves_the_agents_spans_with_the_agents_attributes(
         if 'podium.path' in lean_attributes:
             assert (lean_attributes.pop('podium.path'), agent_attributes.pop('podium.path')) == ('lean', 'agent')
     assert lean == agent
-    assert [name for name, _ in lean] == ['chat m', 'invoke_agent answerer', 'podium step', 'podium run']
+    assert [name for name, _ in lean] == ['chat m', 'invoke_agent answerer', 'podium run']
 
 
 @pytest.mark.parametrize(
@@ -107,12 +107,12 @@ async def test_by_default_the_step_span_stands_in_for_the_agents_run_span(
     agent_spans = await traced_run(exporter, lean=False, answers=[], output_type=output_type, default=default)
     lean, agent = described(lean_spans), described(agent_spans)
 
-    assert [name for name, _ in lean] == ['chat m', 'podium step', 'podium run']
-    assert [name for name, _ in agent] == ['chat m', 'invoke_agent answerer', 'podium step', 'podium run']
+    assert [name for name, _ in lean] == ['chat m', 'podium run']
+    assert [name for name, _ in agent] == ['chat m', 'invoke_agent answerer', 'podium run']
     # The chat span is the agent's, baggage-borne agent name and run ids included; only its parent differs.
     assert lean[0] == agent[0]
     assert lean[0][1]['gen_ai.agent.name'] == 'answerer'
-    chat, step = lean_spans[0], lean_spans[1]
+    chat, step = lean_spans[0], lean_spans[1]  # the agent step is the workflow: its span is the run's
     assert chat.parent is not None
     assert step.context is not None
     assert chat.parent.span_id == step.context.span_id
@@ -124,9 +124,8 @@ async def test_the_capture_leaves_no_spans(compact_exporter: TraceCapture):
     await podium.agent(agent).run('hello')
 
     assert render_span_tree(finished(compact_exporter)) == snapshot("""\
-podium run answerer (status=ok usage.requests=1)
-  podium step answerer (status=ok path=lean usage.requests=1)
-    chat m\
+podium run answerer (status=ok path=lean usage.requests=1)
+  chat m\
 """)
 
 
@@ -135,11 +134,10 @@ async def test_a_handed_off_call_nests_the_agents_run_under_the_lean_one(exporte
 
     # The first request was sent once, by the lean call; inside the agent's run it is replayed, not resent.
     assert render_span_tree(spans) == snapshot("""\
-podium run answerer (status=ok usage.requests=2)
-  podium step answerer (status=ok path=agent attempts=2 usage.requests=2)
+podium run answerer (status=ok path=agent attempts=2 usage.requests=2)
+  answerer run
+    chat m
     answerer run
       chat m
-      answerer run
-        chat m
-        chat m\
+      chat m\
 """)

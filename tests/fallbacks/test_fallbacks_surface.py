@@ -45,8 +45,7 @@ async def test_why_a_fallback_fired_is_on_its_span(podium_trace: TraceCapture):
 
     assert podium_trace.tree() == snapshot("""\
 podium run default(fallback(primary, backup)) (status=degraded usage.requests=0)
-  podium step default(fallback(primary, backup)) (status=ok)
-    podium step fallback(primary, backup) (status=degraded fallback_reason=quota attempts=2)
-      podium step primary (status=failed)
-      podium step backup (status=ok)\
+  podium step fallback(primary, backup) (status=degraded fallback_reason=quota attempts=2)
+    podium step primary (status=failed)
+    podium step backup (status=ok)\
 """)

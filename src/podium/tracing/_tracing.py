@@ -1,7 +1,10 @@
 """Spans for runs and steps, into Logfire's tracer provider.
 
 `podium run <workflow>` > `podium step <step>` > Pydantic-AI's `chat` spans (and, on the agent path, its
-`<agent> run` span), which nest by OpenTelemetry context. Off, a run costs one attribute read per step.
+`<agent> run` span), which nest by OpenTelemetry context. The run span is also the span of the step the run started
+from: that step covers the run's whole interval, so the run span carries its attributes (`podium_step`, route,
+attempts, ...) and the steps it runs are the run span's children; a second span over the same interval would cost as
+much as any other span and say nothing new. Off, a run costs one attribute read per step.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ if TYPE_CHECKING:
     from .._core._flow import Flow, StepScope
     from .._core._records import StepRecord
 
-__all__ = ('SpanHandle', 'Tracing', 'active_tracing', 'instrument', 'uninstrument')
+__all__ = ('RunSpan', 'SpanHandle', 'Tracing', 'active_tracing', 'instrument', 'uninstrument')
 
 
 class Tracing(RunHook):
@@ -59,10 +62,19 @@ class Tracing(RunHook):
 
     def run_finished(self, flow: Flow[Any], error: BaseException | None) -> None:
         handle = self._open_spans.pop(id(flow), None)
-        if handle is not None:
+        if isinstance(handle, RunSpan):
             handle.finish_run(flow, error)
 
     def step_started(self, scope: StepScope) -> None:
+        run = self._open_spans.get(id(scope.flow))
+        if isinstance(run, RunSpan) and run.awaiting_root:
+            # The first step a run opens is at the top of its tree; named as the run, it is the workflow itself (or
+            # the one step a pass-through wrapper of the same name runs), which covers the run's whole interval.
+            run.awaiting_root = False
+            if scope.name == scope.flow.workflow:
+                run.adopt_root(scope.name, scope.kind)
+                self._open_spans[id(scope)] = run
+                return
         self._open_spans[id(scope)] = self.step_span(scope.name, scope.kind)
 
     def step_finished(self, scope: StepScope, record: StepRecord, error: BaseException | None) -> None:
@@ -70,23 +82,21 @@ class Tracing(RunHook):
         if handle is not None:
             handle.finish(record, error)
 
-    def run_span(self, workflow: str) -> SpanHandle:
+    def run_span(self, workflow: str) -> RunSpan:
         """Open the root span of a run."""
         # `logfire.configure()` may have replaced the provider Logfire's proxy stands for since `instrument()`.
         sdk = sdk_provider(self._provider)
         if sdk is not None and attached_redaction(sdk) is None:
             install_redaction(sdk, attributes=self.include_content)
-        return self._open('podium run', {'logfire.msg': f'podium run {workflow}', 'podium_workflow': workflow})
+        attributes = {'logfire.msg': f'podium run {workflow}', 'podium_workflow': workflow}
+        span = self._tracer.start_span('podium run', attributes=attributes)
+        return RunSpan(span, otel_context.attach(trace.set_span_in_context(span)), self.include_content)
 
     def step_span(self, name: str, kind: str) -> SpanHandle:
         """Open the span of one step, nested in whatever span is current."""
         attributes = {'logfire.msg': f'podium step {name}', 'podium_step': name, 'podium_kind': kind}
-        return self._open('podium step', attributes)
-
-    def _open(self, name: str, attributes: dict[str, Any]) -> SpanHandle:
-        span = self._tracer.start_span(name, attributes=attributes)
-        token = otel_context.attach(trace.set_span_in_context(span))
-        return SpanHandle(span, token, self.include_content)
+        span = self._tracer.start_span('podium step', attributes=attributes)
+        return SpanHandle(span, otel_context.attach(trace.set_span_in_context(span)), self.include_content)
 
 
 class SpanHandle:
@@ -101,6 +111,16 @@ class SpanHandle:
 
     def finish(self, record: StepRecord, exc: BaseException | None) -> None:
         """Close a step span with the record's facts as attributes."""
+        attributes = self._record_attributes(record)
+        usage = record.usage
+        if usage.requests:
+            attributes['podium.usage.requests'] = usage.requests
+            attributes['podium.usage.input_tokens'] = usage.input_tokens
+            attributes['podium.usage.output_tokens'] = usage.output_tokens
+        self._close(attributes, exc)
+
+    def _record_attributes(self, record: StepRecord) -> dict[str, Any]:
+        """What a step's record says, as span attributes (its usage aside)."""
         attributes: dict[str, Any] = {'podium.status': record.status}
         for key in ('route', 'confidence', 'reason', 'fallback_reason', 'model', 'path'):
             value = getattr(record, key)
@@ -118,26 +138,9 @@ class SpanHandle:
             attributes['podium.attempt_durations_s'] = [a.duration_s for a in record.attempts]
         for key, value in record.detail.items():
             attributes[f'podium.detail.{key}'] = redact(value) if type(value) is str else value
-        usage = record.usage
-        if usage.requests:
-            attributes['podium.usage.requests'] = usage.requests
-            attributes['podium.usage.input_tokens'] = usage.input_tokens
-            attributes['podium.usage.output_tokens'] = usage.output_tokens
         if self._include_content and record.output is not None:
             attributes['podium.output'] = to_json(record.output, fallback=repr).decode()
-        self._close(attributes, exc)
-
-    def finish_run(self, flow: Flow, exc: BaseException | None) -> None:
-        """Close a run span with the run's status and usage totals."""
-        usage = flow.usage
-        attributes: dict[str, Any] = {
-            'podium.status': 'failed' if exc is not None else ('degraded' if flow.degraded else 'ok'),
-            'podium.usage.requests': usage.requests,
-            'podium.usage.input_tokens': usage.input_tokens,
-            'podium.usage.output_tokens': usage.output_tokens,
-            'podium.steps': len(flow.records),
-        }
-        self._close(attributes, exc)
+        return attributes
 
     def _close(self, attributes: dict[str, Any], exc: BaseException | None) -> None:
         span = self._span
@@ -147,6 +150,46 @@ class SpanHandle:
             span.record_exception(exc, escaped=True)
         otel_context.detach(self._token)
         span.end()
+
+
+class RunSpan(SpanHandle):
+    """The span of a run, and of the step the run started from: it closes when the run ends."""
+
+    __slots__ = ('_root', 'awaiting_root')
+
+    def __init__(self, span: trace.Span, token: Token[Context], include_content: bool) -> None:
+        super().__init__(span, token, include_content)
+        self.awaiting_root = True
+        """Whether no step of the run has started yet: the first one may be the run's root step."""
+        self._root: StepRecord | None = None
+
+    def adopt_root(self, name: str, kind: str) -> None:
+        """Make this span the root step's too: it gets the attributes a step span gets when it opens."""
+        self._span.set_attributes({'podium_step': name, 'podium_kind': kind})
+
+    def finish(self, record: StepRecord, exc: BaseException | None) -> None:
+        """Keep the root step's record: the span closes with the run, whose error (if any) wraps the step's."""
+        self._root = record
+
+    def finish_run(self, flow: Flow, exc: BaseException | None) -> None:
+        """Close a run span with the root step's facts, and the run's status and usage totals."""
+        root = self._root
+        attributes = {} if root is None else self._record_attributes(root)
+        records = flow.records
+        # The records say what a run's error or its end without an output was: a cancellation, or a pause.
+        if exc is not None:
+            status = 'cancelled' if any(r.status == 'cancelled' for r in records) else 'failed'
+        elif flow.degraded:
+            status = 'degraded'
+        else:
+            status = 'paused' if any(r.status == 'paused' for r in records) else 'ok'
+        usage = flow.usage
+        attributes['podium.status'] = status
+        attributes['podium.usage.requests'] = usage.requests
+        attributes['podium.usage.input_tokens'] = usage.input_tokens
+        attributes['podium.usage.output_tokens'] = usage.output_tokens
+        attributes['podium.steps'] = len(records)
+        self._close(attributes, exc)
 
 
 def instrument(
