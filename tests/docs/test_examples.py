@@ -1,7 +1,8 @@
-"""Every Python block of docs/ and README.md runs, and the output a page shows (`#> ` lines) is what it prints.
+"""Every Python block of docs/ and README.md runs, and the output a page shows is what it prints.
 
 A page reads top to bottom, so its blocks run in order in one namespace: a later block may use what an earlier one
-defined. A block with `#> ` lines is checked line for line; `pytest tests/docs/test_examples.py --update-examples`
+defined. A block that prints shows what it prints (`#> ` lines, or a string block after the print), checked line
+for line; `pytest tests/docs/test_examples.py --update-examples`
 rewrites them from a fresh run (read the diff). A block that cannot run (a fragment, or one that needs a service)
 says so in its fence, `python {test="skip"}`, with the reason in the text around it.
 """
@@ -50,7 +51,7 @@ def test_page_examples_run_and_print_what_the_page_shows(
         try:
             if eval_example.update_examples:
                 namespace |= eval_example.run_print_update(example, module_globals=namespace)
-            elif '#> ' in example.source:
+            elif '#> ' in example.source or 'print(' in example.source:
                 namespace |= eval_example.run_print_check(example, module_globals=namespace)
             else:
                 # The page shows no output for this block (or shows it in prose that another test checks): it runs.
