@@ -21,6 +21,7 @@ import podium
 from podium.agents import _lean
 from podium.agents import _pydantic_ai_internals as internals
 from podium.agents._pydantic_ai_internals import LeanPathUnavailable
+from podium.agents._streaming import StepStream
 from podium.agents._template import RequestTemplate
 from podium.testing import ScriptedModel
 
@@ -88,7 +89,29 @@ def make_an_internal_raise(monkeypatch: pytest.MonkeyPatch) -> str:
     return "the self-test raised AttributeError: module 'pydantic_ai._agent_graph' has no attribute"
 
 
-@pytest.mark.parametrize('breakage', [drop_an_internal, make_the_requests_differ, make_an_internal_raise])
+def make_the_streamed_request_fail(monkeypatch: pytest.MonkeyPatch) -> str:
+    def changed(*args: object) -> None:  # as `start_request_deadline` failed when it began to ask for `stream=`
+        raise TypeError("start_request_deadline() missing 1 required keyword-only argument: 'stream'")
+
+    monkeypatch.setattr(internals, '_start_stream_deadline', changed)
+    return 'the self-test raised TypeError: start_request_deadline() missing 1 required keyword-only argument'
+
+
+def make_the_streamed_events_differ(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setattr(StepStream, 'send', lambda self, event: None)  # pyright: ignore[reportUnknownLambdaType]
+    return "the lean request differs from the agent's in streamed events"
+
+
+@pytest.mark.parametrize(
+    'breakage',
+    [
+        drop_an_internal,
+        make_the_requests_differ,
+        make_an_internal_raise,
+        make_the_streamed_request_fail,
+        make_the_streamed_events_differ,
+    ],
+)
 async def test_a_mismatch_sends_every_step_through_agent_run_with_one_warning(
     breakage: Callable[[pytest.MonkeyPatch], str], monkeypatch: pytest.MonkeyPatch
 ):

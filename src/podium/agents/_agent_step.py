@@ -78,7 +78,8 @@ async def call_agent(
     limits = flow.usage_limits
     start = flow.usage_for_call()
     before = copy_usage(start) if limits is not None else None  # without limits, `start` is fresh: it is the delta
-    stream = StepStream(scope) if scope is not None and scope.streaming and can_stream(model) else None
+    streams = scope is not None and scope.streaming and can_stream(model)
+    stream = StepStream(scope.emit, scope.tree_path) if streams and scope is not None else None
     with collect_attempts() as attempts:
         try:
             plan = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Final
@@ -39,13 +39,14 @@ from pydantic_ai.models import (
     ModelRequestParameters,
     StreamedResponse,
 )
-from pydantic_ai.models.function import AgentInfo, FunctionModel
+from pydantic_ai.models.function import AgentInfo, DeltaToolCall, DeltaToolCalls, FunctionModel
 from pydantic_ai.models.instrumented import InstrumentedModel
 from pydantic_ai.models.wrapper import WrapperModel
 from pydantic_ai.run import AgentRunResult
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import RequestUsage, RunUsage, UsageLimits
 
+from .._core._events import AgentEvent, RunEvent
 from .._core._flow import StepScope
 from . import _pydantic_ai_internals as internals
 from ._eligibility import call_blocker, static_blocker
@@ -426,20 +427,28 @@ _VOLATILE: Final = frozenset({'timestamp', 'run_id', 'conversation_id'})
 
 
 async def _self_test() -> str | None:
-    """One request through both paths on a tiny agent: what differed between them, or `None`.
+    """One request through both paths on a tiny agent, plain and streamed: what differed between them, or `None`.
 
     Compared as the differential tests compare: what the model received (messages without timestamps and ids,
-    tools, settings, request parameters, instructions), the output and the usage.
+    tools, settings, request parameters, instructions), the output and the usage; streamed, also the events the
+    step sends (Pydantic-AI's, in order, and the partial outputs).
     """
     seen: list[tuple[list[ModelMessage], AgentInfo]] = []
+    args = '{"answer": "yes", "score": 3}'
 
     async def answer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
         seen.append((messages, info))
-        call = ToolCallPart(info.output_tools[0].name, {'answer': 'yes', 'score': 3}, tool_call_id='self-test')
+        call = ToolCallPart(info.output_tools[0].name, args, tool_call_id='self-test')
         return ModelResponse(parts=[call], usage=RequestUsage(input_tokens=11, output_tokens=5), model_name='self-test')
 
+    async def stream(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[DeltaToolCalls]:
+        seen.append((messages, info))
+        for i, piece in enumerate((args[:12], args[12:])):
+            name = info.output_tools[0].name if i == 0 else None
+            yield {0: DeltaToolCall(name=name, json_args=piece, tool_call_id='self-test')}
+
     agent = Agent(
-        FunctionModel(answer),
+        FunctionModel(answer, stream_function=stream),
         output_type=_SelfTestAnswer,
         name='podium-self-test',
         instructions='Answer.',
@@ -450,16 +459,36 @@ async def _self_test() -> str | None:
     plan = call_blocker(agent, None) or (await _new_entry(agent, 'ping', None, LeanPlans())).plan
     if not isinstance(plan, LeanPlan):
         return f'a tool-less agent was not eligible: {plan}'
-    lean_usage, agent_usage = RunUsage(), RunUsage()
-    lean_output, _ = await run_lean(agent, plan, 'ping', deps=None, usage=lean_usage, usage_limits=None, scope=None)
-    result = await agent.run('ping', usage=agent_usage, infer_name=False)
-    if len(seen) != 2:
-        return f'the model got {len(seen)} requests where it should get 2'
-    lean_sent, agent_sent = (_comparable(*sent) for sent in seen)
-    differing = [key for key, value in agent_sent.items() if lean_sent[key] != value]
-    differing += ['output'] if lean_output != result.output else []
-    differing += ['usage'] if lean_usage != agent_usage else []
+    differing: list[str] = []
+    for streamed in (False, True):
+        lean_usage, agent_usage = RunUsage(), RunUsage()
+        lean_events: list[RunEvent] = []
+        agent_events: list[RunEvent] = []
+        lean_stream = StepStream(lean_events.append, ('self-test',)) if streamed else None
+        agent_stream = StepStream(agent_events.append, ('self-test',))
+        lean_output, _ = await run_lean(
+            agent, plan, 'ping', deps=None, usage=lean_usage, usage_limits=None, scope=None, stream=lean_stream
+        )
+        handler = agent_stream.agent_events if streamed else None
+        result = await agent.run('ping', usage=agent_usage, infer_name=False, event_stream_handler=handler)
+        if len(seen) != 2:
+            return f'the model got {len(seen)} requests where it should get 2'
+        lean_sent, agent_sent = (_comparable(*sent) for sent in seen)
+        seen.clear()
+        kind = 'streamed ' if streamed else ''
+        differing += [f'{kind}{key}' for key, value in agent_sent.items() if lean_sent[key] != value]
+        differing += [f'{kind}output'] if lean_output != result.output else []
+        differing += [f'{kind}usage'] if lean_usage != agent_usage else []
+        differing += ['streamed events'] if streamed and _told(lean_events) != _told(agent_events) else []
     return f"the lean request differs from the agent's in {', '.join(differing)}" if differing else None
+
+
+def _told(events: list[RunEvent]) -> list[object]:
+    """What a step's events say, without the ids and timestamps each run makes afresh."""
+    return [
+        event.event.event_kind if isinstance(event, AgentEvent) else (event.type, getattr(event, 'partial', None))
+        for event in events
+    ]
 
 
 def _comparable(messages: list[ModelMessage], info: AgentInfo) -> dict[str, object]:

@@ -14,7 +14,7 @@ fails (and a retry or fallback acts) instead of taking partial output for its ou
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, Callable
 from typing import Any, Final, cast
 
 from pydantic import ValidationError
@@ -33,8 +33,7 @@ from pydantic_ai.models.function import FunctionModel
 from pydantic_ai.models.wrapper import WrapperModel
 from pydantic_ai.result import AgentStream
 
-from .._core._events import AgentEvent, OutputDelta, OutputDiscarded
-from .._core._flow import StepScope
+from .._core._events import AgentEvent, EventPath, OutputDelta, OutputDiscarded, RunEvent
 
 __all__ = ('PartialOutput', 'StepStream', 'can_stream', 'ensure_finished')
 
@@ -102,11 +101,12 @@ def can_stream(model: Model | None) -> bool:
 class StepStream:
     """Sends one agent step's stream events to its run, under the step's path."""
 
-    __slots__ = ('_partial', '_path', '_responses', '_scope', '_text', 'streamed')
+    __slots__ = ('_emit', '_partial', '_path', '_responses', '_text', 'streamed')
 
-    def __init__(self, scope: StepScope) -> None:
-        self._scope = scope
-        self._path = scope.tree_path
+    def __init__(self, emit: Callable[[RunEvent], None], path: EventPath) -> None:
+        """Send events to `emit` (a step's `StepScope.emit`), under `path` (its `tree_path`)."""
+        self._emit = emit
+        self._path = path
         self._responses = 0
         self._text = ''
         self._partial: object = _NOTHING
@@ -117,7 +117,7 @@ class StepStream:
         """Send every event of one streamed node; with `output`, the node is a model response whose output counts."""
         if output is not None:
             self._new_response()
-        emit, path = self._scope.emit, self._path
+        emit, path = self._emit, self._path
         async for event in events:
             emit(AgentEvent(path=path, event=event))
             self.streamed = True
@@ -131,7 +131,7 @@ class StepStream:
 
     def send(self, event: AgentStreamEvent) -> None:
         """Send one event the step made itself, as the agent would have sent it."""
-        self._scope.emit(AgentEvent(path=self._path, event=event))
+        self._emit(AgentEvent(path=self._path, event=event))
         self.streamed = True
 
     def replayed(self) -> None:
@@ -141,7 +141,7 @@ class StepStream:
     def discard(self, reason: str) -> None:
         """Tell the consumer to drop what the step streamed so far, if it streamed anything."""
         if self.streamed:
-            self._scope.emit(OutputDiscarded(path=self._path, reason=reason))
+            self._emit(OutputDiscarded(path=self._path, reason=reason))
         self.streamed = False
         self._text, self._partial = '', _NOTHING
 
@@ -155,10 +155,10 @@ class StepStream:
             grown = partial[len(self._text) :]
             if grown:
                 self._text = partial
-                self._scope.emit(OutputDelta(path=self._path, text=grown))
+                self._emit(OutputDelta(path=self._path, text=grown))
         elif partial != self._partial:
             self._partial = partial
-            self._scope.emit(OutputDelta(path=self._path, partial=partial))
+            self._emit(OutputDelta(path=self._path, partial=partial))
 
     async def agent_events(self, context: RunContext[Any], events: AsyncIterable[AgentStreamEvent]) -> None:
         """An `event_stream_handler` for `Agent.run`: called once per node that streams."""
