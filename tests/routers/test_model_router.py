@@ -434,5 +434,5 @@ def test_the_routing_guide_runs_and_prints_what_it_says(
     for code in re.findall(r'```python\n(.*?)```', GUIDE.read_text(), flags=re.S):
         exec(compile(code, str(GUIDE), 'exec'), namespace)
 
-        printed = [line.strip().removeprefix('# > ') for line in code.splitlines() if line.strip().startswith('# > ')]
+        printed = [line.strip().removeprefix('#> ') for line in code.splitlines() if line.strip().startswith('#> ')]
         assert capsys.readouterr().out.splitlines() == printed, code
