@@ -181,3 +181,15 @@ async def test_a_workflow_without_approvals_runs_without_a_journal() -> None:
 
 def _fields(paused: podium.PausedRun) -> dict[str, object]:
     return {name: getattr(paused, name) for name in paused.__slots__}  # type: ignore[attr-defined]
+
+
+async def test_a_token_never_starts_with_a_dash_so_the_command_line_takes_it_as_a_run_id(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from podium._core import _pause
+
+    drawn = '-lx-0Xdj65GshcMpKWM69g'  # what `secrets.token_urlsafe(16)` may draw: 1 token in 64
+    monkeypatch.setattr(_pause.secrets, 'token_urlsafe', lambda nbytes: drawn)
+    result = await desk.run('please refund 80 dollars', store=InMemoryRunStore())
+    assert result.paused is not None
+    assert result.paused.token == '_lx-0Xdj65GshcMpKWM69g'

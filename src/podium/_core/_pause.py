@@ -279,7 +279,7 @@ class Journal(RunHook, ApprovalGate):
         """The paused run as the store keeps it."""
         now = time.time()
         paused = PausedRun(
-            token=secrets.token_urlsafe(16),
+            token=_new_token(),
             workflow=self.workflow.name,
             step=pause.step.name,
             position=pause.position.sid,
@@ -389,3 +389,9 @@ async def resume_run(
             step=paused.step,
         )
     return result
+
+
+def _new_token() -> str:
+    """A resume token: 128 random bits, URL-safe, never starting with `-`, which a command line reads as an option."""
+    token = secrets.token_urlsafe(16)
+    return '_' + token[1:] if token.startswith('-') else token
