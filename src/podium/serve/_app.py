@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -126,25 +126,20 @@ class _Served:
                 yield b'event: %s\ndata: %s\n\n' % (event.type.encode(), run_event_adapter.dump_json(event))
 
     async def ag_ui(self, request: Request) -> Response:
-        body = await read_json_body(request, self.limit)
-        try:
-            run_input = AGUIAdapter.build_run_input(body)
-        except ValidationError as exc:
-            raise invalid(exc, 'an AG-UI RunAgentInput') from exc
-        value = self._chat_input(latest_user_text(AGUIAdapter.load_messages(run_input.messages)))
-        stream = StepAwareAGUIStream(run_input=run_input, accept=request.headers.get('accept'))
-        run = self.workflow.stream(value, **self.options)
-        events = stream.encode_stream(stream.transform_stream(native_events(run, self.types)))
-        return EventStreamResponse(events, media_type=stream.content_type, headers=stream.response_headers)
+        return await self._chat(request, AGUIAdapter, StepAwareAGUIStream, 'an AG-UI RunAgentInput')
 
     async def vercel_ai(self, request: Request) -> Response:
+        return await self._chat(request, VercelAIAdapter, VercelAIEventStream[Any, Any], 'a Vercel AI chat request')
+
+    async def _chat(self, request: Request, adapter: Any, stream_class: Callable[..., Any], what: str) -> Response:
+        """A chat protocol's endpoint: its request read by Pydantic-AI's `adapter`, the run sent by `stream_class`."""
         body = await read_json_body(request, self.limit)
         try:
-            run_input = VercelAIAdapter.build_run_input(body)
+            run_input = adapter.build_run_input(body)
         except ValidationError as exc:
-            raise invalid(exc, 'a Vercel AI chat request') from exc
-        value = self._chat_input(latest_user_text(VercelAIAdapter.load_messages(run_input.messages)))
-        stream = VercelAIEventStream[Any, Any](run_input=run_input, accept=request.headers.get('accept'))
+            raise invalid(exc, what) from exc
+        value = self._chat_input(latest_user_text(adapter.load_messages(run_input.messages)))
+        stream = stream_class(run_input=run_input, accept=request.headers.get('accept'))
         run = self.workflow.stream(value, **self.options)
         events = stream.encode_stream(stream.transform_stream(native_events(run, self.types)))
         return EventStreamResponse(events, media_type=stream.content_type, headers=stream.response_headers)
