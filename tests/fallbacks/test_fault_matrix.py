@@ -46,7 +46,11 @@ from podium.testing import Behaviour, Fault, FaultServer, Reply
 pytestmark = pytest.mark.anyio
 
 MODELS = ('primary', 'backup', 'large')
-ATTEMPT_TIMEOUT = 0.3
+STALL_TIMEOUT = 0.3
+"""The attempt timeout of the case that needs one to fire: a stalled request."""
+ATTEMPT_TIMEOUT = 2.0
+"""Every other case's attempt timeout, far above its bound: a real timeout that short would turn a pause of the test
+process (a full garbage collection late in a long suite) into a spurious timeout and a fallback."""
 PARIS = {'name': 'Paris', 'population': 2_100_000}
 OK = Reply.tool_call('final_result', PARIS)
 LOOKUP = Reply.tool_call('lookup', {})
@@ -92,6 +96,7 @@ class Case:
     """The outermost record's `fallback_reason`."""
     shape: Shape = 'desk'
     primary_refuses_connections: bool = False
+    attempt_timeout: float = ATTEMPT_TIMEOUT
     check: Callable[[Any], None] = field(default=lambda _: None)
 
 
@@ -209,9 +214,10 @@ CASES = {
         {'primary': [Fault.stall(30)]},
         'fell_back',
         (1, 1, 0),
-        ATTEMPT_TIMEOUT + 0.05 + 0.5,
+        STALL_TIMEOUT + 0.05 + 0.5,
         [('primary', 'ModelRequestTimeout'), ('backup', None)],
         reason='timeout',
+        attempt_timeout=STALL_TIMEOUT,
     ),
     '11-truncated-json-body': Case(
         {'primary': [Fault.truncated()]},
@@ -407,6 +413,7 @@ class Desk:
         base_url = f'http://127.0.0.1:{closed_port()}/v1' if case.primary_refuses_connections else server.base_url
         stream_profile = OpenAIModelProfile(openai_chat_streaming_requires_finish_reason=True)
         self.breakers = {m: CircuitBreaker(name=m, failure_threshold=5, clock=clock) for m in MODELS}
+        self.attempt_timeout = case.attempt_timeout
         primary = self.retrying(self.model('primary', base_url, stream_profile if case.shape == 'stream' else None))
         backup = self.retrying(self.model('backup', server.base_url))
         large = self.retrying(self.model('large', server.base_url))
@@ -424,7 +431,7 @@ class Desk:
             model,
             attempts=3,
             backoff=Backoff(base=0.5, cap=8, random=random.Random(7).random),
-            attempt_timeout=ATTEMPT_TIMEOUT,
+            attempt_timeout=self.attempt_timeout,
             deadline=3.0,
             breaker=self.breakers[model.model_name],
             clock=self.clock,
