@@ -133,6 +133,40 @@ async def test_a_malformed_decision_response_goes_to_the_fallback():
     assert result.record('router').fallback_reason == 'invalid_decision'
 
 
+REJECTED = {
+    'invented': ({'route': 'nuclear_launch', 'confidence': 1.0}, {}, 'invalid_decision', 2),
+    'malformed': (ModelResponse(parts=[ToolCallPart('final_result', '{not json')]), {}, 'invalid_decision', 2),
+    'low_confidence': ({'route': 'billing', 'confidence': 0.3}, {'min_confidence': 0.5}, 'low_confidence', 1),
+    'denied': ({'route': 'billing', 'confidence': 0.9}, {'allow': lambda text, deps: {'other'}}, 'denied', 1),
+}
+
+
+@pytest.mark.parametrize(('answer', 'options', 'reason', 'requests'), REJECTED.values(), ids=REJECTED)
+async def test_a_rejected_decision_still_counts_the_requests_that_made_it(
+    answer: object, options: dict[str, object], reason: str, requests: int
+):
+    model = ScriptedModel(default=answer)  # type: ignore[arg-type]
+
+    result = await desk(model, [], **options).run('x')
+
+    record = result.record('router')
+    assert (record.route, record.fallback_reason) == ('other', reason)
+    assert record.usage.requests == result.usage.requests == len(model.prompts) == requests
+
+
+async def test_an_unknown_route_from_a_custom_router_agent_counts_its_request():
+    model = ScriptedModel(default={'route': 'admin', 'confidence': 0.99})
+    agent = Agent(model, output_type=RouteDecision[str], name='my_router')
+    router = Router(
+        {'billing': specialist('billing', []), 'other': specialist('other', [])}, fallback='other', agent=agent
+    )
+
+    result = await router.run('x')
+
+    assert result.record('router').fallback_reason == 'unknown_route'
+    assert result.record('router').usage.requests == result.usage.requests == 1
+
+
 def test_router_configuration_errors_say_what_to_fix():
     model = ScriptedModel(default={'route': 'a', 'confidence': 1})
     a = specialist('a', [])
