@@ -33,8 +33,7 @@ from pathlib import Path
 import anyio
 
 from podium.fallbacks import LimitStore, PostgresLimitStore, SQLiteLimitStore
-from podium.testing import FaultServer
-from podium.testing._fault_server import ErrorResponse
+from podium.testing import Fault, FaultServer
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUESTS_PER_MINUTE = 600
@@ -166,7 +165,7 @@ def main() -> None:
 
         def fail_later() -> None:
             time.sleep(FAILING_AFTER)
-            server.default = ErrorResponse(500, 'The server had an error', 'server_error')
+            server.default = Fault.server_error()
 
         run_workers(breaker_worker, (store, name, server.base_url, BREAKER_SECONDS), args.workers, fail_later)
         record = store.read(f'breaker:{name}')

@@ -12,7 +12,7 @@ route) in its prompt, where ``pai_raw`` puts the router's output.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pydantic_ai import Agent
 from pydantic_ai.agent import AbstractAgent
@@ -20,7 +20,9 @@ from pydantic_ai.agent import AbstractAgent
 import podium
 from bench._w1.pai_raw import make_agents
 from bench._w1.workload import INPUTS, ROUTER_JSON, ROUTES, Answer, Route, RouteDecision, RunOne, main, step_prompt
-from podium.agents._agent_step import Lean
+
+Lean = Literal[False] | None
+"""`podium.agent`'s `lean=`: `False` sends every call through `Agent.run`, `None` lets podium choose."""
 
 
 def chain(route: Route, agents: Sequence[Agent[None, Any]], *, lean: Lean) -> podium.Step[str, Answer]:

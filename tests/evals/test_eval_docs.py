@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -43,3 +44,4 @@ def test_the_snapshot_guide_quotes_its_example_file(code: str):
     example = (ROOT / 'examples' / 'test_snapshot_guide.py').read_text()
     before_create = code.split('snapshot()')[0]  # the guide shows an assertion before `create` fills its snapshot
     assert before_create in example
+    ast.parse(code)  # a whole excerpt, never one cut off mid-statement

@@ -1,0 +1,71 @@
+"""What users read and copy (the examples, the benchmarks, the docs' code) uses only podium's public API."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+_FENCE = re.compile(r'^```py(?:thon)?[^\n]*\n(.*?)^```', re.MULTILINE | re.DOTALL)
+
+
+def _sources() -> Iterator[tuple[str, str]]:
+    """(where, code) of every example and benchmark module and every Python block of the docs."""
+    for folder in ('examples', 'bench'):
+        for path in sorted((ROOT / folder).rglob('*.py')):
+            yield str(path.relative_to(ROOT)), path.read_text()
+    for page in sorted((ROOT / 'docs').rglob('*.md')):
+        for number, match in enumerate(_FENCE.finditer(page.read_text()), 1):
+            yield f'{page.relative_to(ROOT)} block {number}', match.group(1)
+
+
+def private_imports(code: str) -> list[str]:
+    """Each podium import in `code` that reaches past the public API: a private module, or a name not in `__all__`."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.split('.')[0] == 'podium' and '._' in f'.{a.name}']
+        elif isinstance(node, ast.ImportFrom) and not node.level and (node.module or '').split('.')[0] == 'podium':
+            module = node.module or ''
+            if '._' in f'.{module}':
+                found.append(module)
+                continue
+            public = set(getattr(importlib.import_module(module), '__all__', ()))
+            found += [
+                f'{module}.{a.name}' for a in node.names if a.name not in public and not _is_subpackage(module, a.name)
+            ]
+    return found
+
+
+def _is_subpackage(module: str, name: str) -> bool:
+    """`from podium import testing` names a public subpackage, not a symbol."""
+    return not name.startswith('_') and importlib.util.find_spec(f'{module}.{name}') is not None
+
+
+INTERNALS_MEASURED = {'bench/redact.py': "measures podium's secret redactor itself, with its memo cleared"}
+"""Benchmarks of an internal piece, which must reach it."""
+SOURCES = {where: code for where, code in _sources() if where not in INTERNALS_MEASURED}
+
+
+@pytest.mark.parametrize('where', SOURCES)
+def test_only_public_names_are_imported(where: str):
+    assert private_imports(SOURCES[where]) == []
+
+
+def test_the_check_sees_private_modules_and_unexported_names():
+    code = (
+        'from podium._core._step import Chain\nimport podium.agents._lean\nfrom podium.agents import call_agent, agent'
+    )
+    assert private_imports(code) == ['podium._core._step', 'podium.agents._lean', 'podium.agents.call_agent']
+    assert private_imports('from podium import testing, Step\nimport podium.testing') == []
+
+
+def test_every_place_users_read_is_checked():
+    assert {where.split('/')[0] for where in SOURCES} == {'examples', 'bench', 'docs'}
+    assert sum(where.startswith('docs') for where in SOURCES) > 50
