@@ -81,9 +81,19 @@ def is_waiting(run_id: str, db: str) -> bool:
         return False
 
 
-def wait_for(check: Callable[[], bool], *, timeout: float = 60, what: str = 'condition') -> None:
+def wait_for(
+    check: Callable[[], bool],
+    *,
+    timeout: float = 60,
+    what: str = 'condition',
+    proc: subprocess.Popen[str] | None = None,
+) -> None:
+    """Poll `check` until it holds; fail at once, with its stderr, if `proc` (which should make it hold) exits first."""
     deadline = time.monotonic() + timeout
     while not check():
+        if proc is not None and proc.poll() is not None and not check():
+            _, stderr = proc.communicate()
+            raise AssertionError(f'the process exited with {proc.returncode} before {what}:\n{stderr}')
         if time.monotonic() > deadline:
             raise AssertionError(f'timed out after {timeout} s waiting for {what}')
         time.sleep(0.05)

@@ -13,7 +13,7 @@ from podium.durable import NotWaiting, approve, show_run
 def test_approval_survives_a_restart_and_approve_resumes(sqlite_app: App) -> None:
     app = sqlite_app
     first = app.spawn('run', 'refund', 'r1')
-    wait_for(lambda: is_waiting('r1', app.db), what='the run to wait for approval')
+    wait_for(lambda: is_waiting('r1', app.db), what='the run to wait for approval', proc=first)
     kill(first)
     paused = show_run('r1', app.db)
     assert paused.state == 'waiting'
@@ -34,7 +34,7 @@ def test_approval_survives_a_restart_and_approve_resumes(sqlite_app: App) -> Non
 def test_reject_from_the_command_line_resumes_the_waiting_process(sqlite_app: App) -> None:
     app = sqlite_app
     running = app.spawn('run', 'refund', 'r2')
-    wait_for(lambda: is_waiting('r2', app.db), what='the run to wait for approval')
+    wait_for(lambda: is_waiting('r2', app.db), what='the run to wait for approval', proc=running)
 
     rejected = app.podium('reject', 'r2', '--reason', 'over the limit')
     stdout, stderr = running.communicate(timeout=60)

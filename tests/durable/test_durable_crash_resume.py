@@ -11,7 +11,7 @@ from durable_harness import App, kill, wait_for
 def crash_at(app: App, step: str, run_id: str) -> None:
     """Start a run that hangs in `step`, and SIGKILL its process while the step is in flight."""
     proc = app.spawn('run', 'chain', run_id, APP_HANG_AT=step)
-    wait_for(app.hang_marker().exists, what=f'{step} in flight')
+    wait_for(app.hang_marker().exists, what=f'{step} in flight', proc=proc)
     kill(proc)
     app.hang_marker().unlink()
 
@@ -51,7 +51,7 @@ def test_a_streamed_resume_says_which_steps_came_from_their_checkpoints(sqlite_a
 
 def test_a_resumed_run_replays_loop_iterations_and_the_fallback_it_took(sqlite_app: App) -> None:
     proc = sqlite_app.spawn('run', 'retrying', 'fell', APP_HANG_AT='s4')
-    wait_for(sqlite_app.hang_marker().exists, what='the fallback step in flight')
+    wait_for(sqlite_app.hang_marker().exists, what='the fallback step in flight', proc=proc)
     kill(proc)
 
     resumed = sqlite_app.run('resume', 'retrying', 'fell')

@@ -57,7 +57,7 @@ def test_a_big_refund_waits_for_approval(tmp_path: Path) -> None:
         env=_env(),
     )
     try:
-        wait_for(lambda: is_waiting('refund', db), what='the refund to wait for approval')
+        wait_for(lambda: is_waiting('refund', db), what='the refund to wait for approval', proc=proc)
         assert show_run('refund', db).step == 'refund_approval'
         approve('refund', db=db, reviewer='lead')
         stdout, stderr = proc.communicate(timeout=60)
