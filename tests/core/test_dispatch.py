@@ -110,10 +110,31 @@ async def test_a_sync_step_that_blocks_past_the_timeout_ends_in_workflow_timeout
     sleepy = podium.step(lambda s: time.sleep(2) or s, name='sleepy')
 
     started = time.perf_counter()
-    with pytest.raises(podium.WorkflowTimeout):
+    with pytest.raises(podium.WorkflowTimeout) as caught:
         await sleepy.run('x', timeout=0.3)
 
     assert time.perf_counter() - started < 1.5
+    assert str(caught.value) == "the run of 'sleepy' passed its timeout of 0.3 s"
+
+
+@pytest.mark.parametrize('shape', ['alone', 'chained', 'parallel', 'map_each'])
+async def test_an_async_step_that_blocks_the_loop_past_the_timeout_is_a_timeout_that_says_what_to_do(shape: str):
+    async def hog(text: str) -> str:
+        time.sleep(0.6)  # noqa: ASYNC251  # the mistake under test: nothing can interrupt it, only its end is seen
+        return text
+
+    blocker = podium.step(hog)
+    workflows: dict[str, podium.Step[Any, Any]] = {
+        'alone': blocker,
+        'chained': blocker >> podium.step(str.upper, name='upper'),
+        'parallel': podium.parallel(blocker, podium.step(str.upper, name='upper')),
+        'map_each': podium.step(str.split, name='words') >> podium.map_each(blocker),
+    }
+
+    with pytest.raises(podium.WorkflowTimeout, match=r'passed its timeout of 0\.2 s') as caught:
+        await workflows[shape].run('a b', timeout=0.2)
+
+    assert 'a step blocked the event loop; put blocking work in a sync function step' in str(caught.value)
 
 
 async def test_a_loop_whose_step_never_awaits_stops_at_the_deadline_with_few_records():
@@ -208,6 +229,17 @@ async def test_a_prompt_callable_reads_the_run_input_through_the_flow():
     await (extract >> follow).run('hello')
 
     assert seen == ['HELLO / original: hello']
+
+
+async def test_a_prompt_callable_with_an_option_of_its_own_keeps_its_default():
+    model = ScriptedModel(default='done')
+
+    def prompt(topic: str, style: str = 'plain') -> str:
+        return f'{topic} ({style})'
+
+    await podium.agent(Agent(model, name='writer'), prompt=prompt).run('refund')
+
+    assert model.prompts == ['refund (plain)']
 
 
 async def test_with_input_passes_the_input_on_beside_the_output():

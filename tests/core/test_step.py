@@ -140,6 +140,23 @@ def test_steps_that_take_the_flow_see_the_run_deps():
     assert greet.run_sync('Ada', deps='hello').output == 'hello, Ada'
 
 
+def test_a_second_parameter_with_a_default_keeps_it_unless_it_is_a_flow():
+    def join(text: str, sep: str = '-') -> str:
+        return sep.join(text)
+
+    def kind(text: str, flow: podium.Flow | None = None) -> str:
+        return type(flow).__name__
+
+    assert podium.step(join).run_sync('abc').output == 'a-b-c'
+    assert podium.step(str.split).run_sync('a b').output == ['a', 'b']
+    assert podium.step(kind).run_sync('abc').output == 'Flow'
+    assert podium.step(lambda text, flow: flow.run_input).run_sync('abc').output == 'abc'
+
+
+def test_a_builtin_without_a_signature_is_a_step_of_its_input_alone():
+    assert podium.step(dict).run_sync([('a', 1)]).output == {'a': 1}
+
+
 def test_invalid_timeout_is_a_configuration_error():
     with pytest.raises(ConfigurationError, match='timeout must be positive'):
         count.run_sync('x', timeout=0)

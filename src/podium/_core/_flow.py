@@ -114,13 +114,17 @@ class _RunState:
     cancelled: bool = False
 
 
+_BLOCKED_AFTER_S = 0.1
+"""How late past its deadline a run may stop before its error says a step held the event loop."""
+
+
 @dataclass(kw_only=True, eq=False)
 class Flow(Generic[DepsT]):
     """The context of one run, passed to every step.
 
     Steps never reach for globals: the run's input and deps, the outputs of steps that finished, the shared usage
     and its limits, the deadline, the records and the run's hooks live here. A function step or a prompt callable
-    that takes a second parameter gets it.
+    that takes a second parameter without a default (or annotated `Flow`) gets it.
     """
 
     workflow: str
@@ -135,6 +139,8 @@ class Flow(Generic[DepsT]):
     """Limits that hold for the whole run, not per agent; `None` leaves each agent call its own defaults."""
     deadline: float | None = None
     """`time.perf_counter()` value after which the run stops with `WorkflowTimeout`; `None` for no deadline."""
+    timeout: float | None = None
+    """The run's `timeout` in seconds, which set `deadline`: errors name it."""
     hooks: tuple[RunHook, ...] = ()
     """What watches (or replays) every step of the run: tracing, durability, events, guards."""
     agent_run_spans: bool = True
@@ -174,6 +180,7 @@ class Flow(Generic[DepsT]):
             usage=usage,
             usage_limits=self.usage_limits,
             deadline=self.deadline,
+            timeout=self.timeout,
             hooks=self.hooks,
             agent_run_spans=self.agent_run_spans,
             message_history=self.message_history,
@@ -202,7 +209,31 @@ class Flow(Generic[DepsT]):
     def check_deadline(self, step: str) -> None:
         """Raise `WorkflowTimeout` naming `step` when the run's deadline has passed."""
         if self.deadline is not None and time.perf_counter() >= self.deadline:
-            raise WorkflowTimeout(f'the run of {self.workflow!r} passed its deadline before step {step!r}', step=step)
+            raise WorkflowTimeout(self._timed_out(step), step=step)
+
+    def check_finished_in_time(self) -> None:
+        """Raise `WorkflowTimeout` when the run's last step ended past the deadline without yielding to it."""
+        if self.deadline is not None and time.perf_counter() >= self.deadline:
+            raise self.timed_out()
+
+    def timed_out(self) -> WorkflowTimeout:
+        """The error of a run past its deadline, saying what to do when a step held the event loop long past it."""
+        return WorkflowTimeout(self._timed_out())
+
+    def _timed_out(self, step: str | None = None) -> str:
+        message = f'the run of {self.workflow!r} passed its timeout'
+        if self.timeout is not None:
+            message += f' of {self.timeout:g} s'
+        if step is not None:
+            message += f' before step {step!r}'
+        late = 0.0 if self.deadline is None else time.perf_counter() - self.deadline
+        if self.timeout is not None and late > _BLOCKED_AFTER_S + 0.1 * self.timeout:
+            # A cancelled await ends at once, so a run this late had a step holding the event loop.
+            message += (
+                f', and could stop only {late:.1f} s after it: a step blocked the event loop; put blocking work in '
+                'a sync function step, which runs in a worker thread the deadline does not wait for'
+            )
+        return message
 
     def remaining(self) -> float | None:
         """Seconds left before the deadline (never negative), or `None` when the run has none."""

@@ -35,8 +35,7 @@ class FunctionStep(Step[InT, OutT, DepsT]):
     def __init__(self, fn: Callable[..., Any], *, name: str | None = None) -> None:
         self.fn = fn
         self.name = ensure_named(name, callable_name(fn))
-        params = list(inspect.signature(fn).parameters.values())
-        self._takes_flow = len(params) >= 2
+        self._takes_flow = takes_flow(fn)
         self._is_async = inspect.iscoroutinefunction(fn)
         self.input_class = runtime_class(input_annotation(fn))
         self.output_class = runtime_class(_hints(fn).get('return'))
@@ -56,6 +55,29 @@ def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
         return typing.get_type_hints(fn)
     except Exception:  # unresolvable forward references: no runtime checks, static typing still applies
         return {}
+
+
+def takes_flow(fn: Callable[..., Any]) -> bool:
+    """Whether `fn` gets the run's `Flow` after the input: its second positional parameter is required or is a `Flow`.
+
+    A second parameter with a default is the function's own option (`str.split`'s `sep`), left to its default,
+    as the type checkers read such a function too.
+    """
+    try:
+        params = [
+            p
+            for p in inspect.signature(fn).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+    except (TypeError, ValueError):  # builtins without a signature: called with the input alone
+        return False
+    if len(params) < 2:
+        return False
+    second = params[1]
+    if second.default is second.empty:
+        return True
+    hint = _hints(fn).get(second.name)
+    return any(h is Flow or typing.get_origin(h) is Flow for h in (hint, *typing.get_args(hint)))  # `Flow | None`
 
 
 def input_annotation(fn: Callable[..., Any]) -> object:

@@ -18,7 +18,7 @@ from pydantic_ai.usage import RunUsage, UsageLimits
 from typing_extensions import TypeVar
 
 from ._conversation import check_history, turn_of
-from ._errors import ConfigurationError, StepInputError, WorkflowError, WorkflowTimeout
+from ._errors import ConfigurationError, StepInputError, WorkflowError
 from ._flow import Flow, StepScope
 from ._hooks import RunHook, default_hooks
 from ._pause import Paused, journal_for, paused_result, resume_run
@@ -204,6 +204,7 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
             usage=RunUsage(),
             usage_limits=usage_limits,
             deadline=None if timeout is None else start + timeout,
+            timeout=timeout,
             hooks=(*default_hooks(), *hooks, *journal_for(self, store, hooks)),
             message_history=history or (),
         )
@@ -216,7 +217,7 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
                 with anyio.fail_after(timeout):
                     output = await self.invoke(input, flow)
                 # A step that blocked past the deadline without yielding must not pass for a timely result.
-                flow.check_deadline(self.name)
+                flow.check_finished_in_time()
         except Paused as pause:
             for hook in reversed(flow.hooks):
                 hook.run_finished(flow, None)
@@ -224,7 +225,7 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
         except BaseException as exc:
             error: BaseException = exc
             if isinstance(exc, TimeoutError) and not isinstance(exc, WorkflowError):
-                error = WorkflowTimeout(f'run of {self.name!r} passed its timeout of {timeout} s')
+                error = flow.timed_out()
             if isinstance(error, WorkflowError):
                 error.records = flow.records
                 error.usage = flow.usage

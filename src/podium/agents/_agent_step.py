@@ -17,7 +17,7 @@ from typing_extensions import TypeVar
 from .._core._attempts import collect_attempts, notable
 from .._core._errors import StepOutputError
 from .._core._flow import Flow, StepScope, copy_usage
-from .._core._function import input_annotation, runtime_class
+from .._core._function import input_annotation, runtime_class, takes_flow
 from .._core._step import Step, ensure_named
 from .._core._traits import StepInfo
 from ._lean import LeanPlans, plan_for_call, run_lean
@@ -162,7 +162,7 @@ class AgentStep(Step[InT, OutT, DepsT]):
         """Whether the agent gets the run's `message_history` (a conversation's earlier turns)."""
         self.name = ensure_named(name, agent.name or 'agent')
         self.prompt = prompt
-        self._prompt_takes_flow = prompt is not None and _takes_two(prompt)
+        self._prompt_takes_flow = prompt is not None and takes_flow(prompt)
         self.deps = deps
         self.lean: Lean = lean
         if input_type is None and prompt is not None:
@@ -214,16 +214,6 @@ class AgentStep(Step[InT, OutT, DepsT]):
                 step=self.name,
             )
         return call.output
-
-
-def _takes_two(fn: Callable[..., object]) -> bool:
-    """Whether a prompt callable takes the run's `Flow` besides the input."""
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):  # a builtin without a signature: called with the input alone
-        return False
-    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(positional) >= 2 or any(p.kind is p.VAR_POSITIONAL for p in params)
 
 
 @overload
