@@ -11,6 +11,7 @@ from typing import Any, cast, overload
 import anyio.to_thread
 from typing_extensions import TypeVar
 
+from ._errors import ConfigurationError
 from ._flow import Flow, StepScope
 from ._step import Step, callable_name, ensure_named
 
@@ -33,6 +34,9 @@ class FunctionStep(Step[InT, OutT, DepsT]):
     record_kind = 'function'
 
     def __init__(self, fn: Callable[..., Any], *, name: str | None = None) -> None:
+        if not callable(fn) or isinstance(fn, Step):  # untyped callers pass anything
+            what = 'a step already: use it as it is' if isinstance(fn, Step) else type(fn).__qualname__  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise ConfigurationError(f'podium.step takes a function of the input, got {what}')
         self.fn = fn
         self.name = ensure_named(name, callable_name(fn))
         self._takes_flow = takes_flow(fn)

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, cast, final, overload
 
 import anyio
+from pydantic_ai.agent import AbstractAgent
 from pydantic_ai.messages import ModelMessage
 from pydantic_ai.usage import RunUsage, UsageLimits
 from typing_extensions import TypeVar
@@ -23,12 +24,12 @@ from ._flow import Flow, StepScope
 from ._hooks import RunHook, default_hooks
 from ._pause import Paused, journal_for, paused_result, resume_run
 from ._records import RunResult
+from ._run_store import RunStore
 from ._stream import DEFAULT_BUFFER, EventCallback, RunStream, run_with_callback
 from ._traits import StepInfo
 
 if TYPE_CHECKING:
     from ._decisions import Decision
-    from ._run_store import RunStore
 
 __all__ = ('AnyStep', 'Chain', 'DepsT', 'InT', 'OutT', 'Step')
 
@@ -40,6 +41,7 @@ NewOutT = TypeVar('NewOutT')
 I = TypeVar('I')  # noqa: E741
 O = TypeVar('O')  # noqa: E741
 D = TypeVar('D')
+S = TypeVar('S')
 
 
 class Step(ABC, Generic[InT, OutT, DepsT]):
@@ -120,6 +122,10 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
         """`a >> b`: run `a`, feed its output to `b`; the chain needs the deps either needs."""
         return Chain.of(self, other)
 
+    def __rrshift__(self, other: object) -> Chain[Any, Any, Any]:
+        """`fn >> step` where `fn` is no step: raises the error that says how to make it one."""
+        return Chain.of(cast(AnyStep, other), self)
+
     @overload
     async def run(
         self: Step[I, O, None],
@@ -182,6 +188,7 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
         Raises:
             WorkflowError: when no output can be produced; it carries the records of every step that ran.
         """
+        _check_options(usage_limits, timeout, hooks, on_event, store)
         if on_event is not None:
             stream = self.stream(
                 input,
@@ -193,8 +200,6 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
                 store=store,
             )
             return await run_with_callback(stream, on_event)
-        if timeout is not None and not timeout > 0:
-            raise ConfigurationError(f'timeout must be positive (seconds), got {timeout!r}')
         start = time.perf_counter()
         history = check_history(message_history)
         flow = Flow[Any](
@@ -353,6 +358,7 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
         The arguments are `run`'s; `buffer` is how many unread events the run may get ahead of the consumer before
         it waits (see `DEFAULT_BUFFER`). Leaving the block early cancels the run.
         """
+        _check_options(usage_limits, timeout, hooks, None, store)
         run = cast(Callable[..., Awaitable[RunResult[Any]]], self.run)
 
         def runner(listeners: tuple[RunHook, ...]) -> Awaitable[RunResult[Any]]:
@@ -422,6 +428,29 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
 
 _CALL = StepInfo(kind='call')
 
+
+def _check_options(usage_limits: object, timeout: object, hooks: object, on_event: object, store: object) -> None:
+    """Reject a run option of the wrong kind before anything runs, saying what it takes."""
+    if usage_limits is not None and not isinstance(usage_limits, UsageLimits):
+        raise ConfigurationError(
+            f'usage_limits must be a pydantic_ai.usage.UsageLimits, got {type(usage_limits).__qualname__}: '
+            'UsageLimits(request_limit=..., total_tokens_limit=...)'
+        )
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout < float('inf')
+    ):
+        raise ConfigurationError(f'timeout must be positive (seconds), got {timeout!r}')
+    if not isinstance(hooks, tuple | list) or not all(isinstance(h, RunHook) for h in cast(Sequence[object], hooks)):
+        raise ConfigurationError('hooks must be a list or tuple of podium.RunHook instances')
+    if on_event is not None and not callable(on_event):
+        raise ConfigurationError(f'on_event must be a function of each event, got {type(on_event).__qualname__}')
+    if store is not None and not isinstance(store, RunStore):
+        raise ConfigurationError(
+            'store must be a podium.RunStore (InMemoryRunStore(), SQLiteRunStore(path)), '
+            f'got {type(store).__qualname__}'
+        )
+
+
 AnyStep = Step[Any, Any, Any]
 
 
@@ -458,6 +487,8 @@ class Chain(Step[InT, OutT, DepsT]):
     @classmethod
     def of(cls, first: AnyStep, second: AnyStep) -> Chain[Any, Any, Any]:
         """Join two steps, flattening chains and checking the link when both runtime types are known."""
+        require_step(first, 'the left side of >>')
+        require_step(second, f'the right side of {first.name!r} >>')
         _check_link(first, second)
         left = first.steps if isinstance(first, Chain) and not first.is_named else (first,)
         right = second.steps if isinstance(second, Chain) and not second.is_named else (second,)
@@ -494,6 +525,24 @@ def _check_link(first: AnyStep, second: AnyStep) -> None:
             f'cannot chain {first.name!r} >> {second.name!r}: {first.name!r} outputs {out.__qualname__} '
             f'but {second.name!r} takes {into.__qualname__}; put a step between them that converts it'
         )
+
+
+def require_step(value: S, role: str) -> S:
+    """`value`, when it is a step; otherwise a `ConfigurationError` saying how to make one.
+
+    Arguments are typed, but a caller without a type checker passes anything, and an attribute error from deep in a
+    combinator would not say which argument was wrong.
+    """
+    if isinstance(value, Step):
+        return value  # pyright: ignore[reportUnknownVariableType]  # the caller's own step type
+    kind = type(value).__qualname__
+    if isinstance(value, AbstractAgent):
+        fix = 'wrap the agent: podium.agent(agent)'
+    elif callable(value):
+        fix = 'wrap the function: podium.step(fn)'
+    else:
+        fix = 'build it with podium.step(fn), podium.agent(agent) or a combinator'
+    raise ConfigurationError(f'{role} must be a podium step, got {kind}: {fix}')
 
 
 def ensure_named(name: str | None, fallback: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import FrameType
@@ -15,7 +16,7 @@ from pydantic_ai.usage import RunUsage
 from typing_extensions import TypeVar
 
 from .._core._attempts import collect_attempts, notable
-from .._core._errors import StepOutputError
+from .._core._errors import ConfigurationError, StepOutputError
 from .._core._flow import Flow, StepScope, copy_usage
 from .._core._function import input_annotation, runtime_class, takes_flow
 from .._core._step import Step, ensure_named
@@ -312,11 +313,23 @@ def agent(
             Pydantic-AI's `message_history`, on the `Agent.run` path. Give such agents `instructions=`: Pydantic-AI
             sends a `system_prompt` only when the history is empty.
     """
+    if not isinstance(agent, AbstractAgent):  # pyright: ignore[reportUnnecessaryIsInstance]  # untyped callers
+        fix = f'build one: Agent({agent!r}, ...)' if isinstance(agent, str) else 'build one with pydantic_ai.Agent(...)'
+        raise ConfigurationError(f'podium.agent takes a Pydantic-AI agent, got {type(agent).__qualname__}: {fix}')
+    if prompt is not None and not callable(prompt):
+        raise ConfigurationError(f'prompt= must be a function of the input, got {type(prompt).__qualname__}')
+    if input_type is not None and not _is_type(input_type):
+        raise ConfigurationError(f'input_type= must be a type such as str or a model class, got {input_type!r}')
     if input_type is None and prompt is None:
         input_type = str
     if name is None and agent.name is None:
         name = _name_in_caller(agent, inspect.currentframe())
     return AgentStep(agent, name=name, prompt=prompt, input_type=input_type, deps=deps, lean=lean, history=history)
+
+
+def _is_type(value: object) -> bool:
+    """A class or a typing form (`list[str]`, `A | B`): typed so, but an untyped caller may pass anything."""
+    return isinstance(value, type) or typing.get_origin(value) is not None
 
 
 def _name_in_caller(agent: object, frame: FrameType | None) -> str | None:

@@ -12,7 +12,7 @@ from typing_extensions import TypeVar
 
 from .._core._errors import ConfigurationError, NoRoute
 from .._core._flow import StepScope
-from .._core._step import AnyStep, Step, callable_name, common_class, ensure_named
+from .._core._step import AnyStep, Step, callable_name, common_class, ensure_named, require_step
 from .._core._traits import StepInfo
 
 __all__ = ('Branch', 'branch', 'keys_of')
@@ -42,10 +42,14 @@ class Branch(Step[InT, OutT, Any]):
     ) -> None:
         if not cases:
             raise ConfigurationError('branch needs at least one case')
+        if not callable(selector):
+            raise ConfigurationError(
+                f'branch needs a function of the input to branch on, got {type(selector).__qualname__}'
+            )
         self.selector = selector
-        self.cases = dict(cases)
-        self.default = default
-        self.labels = {k: _label(k) for k in self.cases} | dict(labels or {})
+        self.labels = {k: _label(k) for k in cases} | dict(labels or {})
+        self.cases = {k: require_step(step, f'the {self.labels[k]!r} case of a branch') for k, step in cases.items()}
+        self.default = None if default is None else require_step(default, 'the default= of a branch')
         self.name = ensure_named(name, f'branch on {callable_name(selector)}')
         targets = [*self.cases.values(), *([default] if default is not None else [])]
         self.input_class = common_class(s.input_class for s in targets)

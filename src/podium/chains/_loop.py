@@ -10,7 +10,7 @@ from typing_extensions import TypeVar
 
 from .._core._errors import BudgetExceeded, ConfigurationError, LoopLimitReached
 from .._core._flow import StepScope
-from .._core._step import Step, ensure_named
+from .._core._step import Step, ensure_named, require_step
 from .._core._traits import StepInfo
 
 __all__ = ('Loop', 'LoopResult', 'StopReason', 'loop')
@@ -64,7 +64,7 @@ class Loop(Step[T, LoopResult[T], DepsT]):
             raise ConfigurationError(f'loop needs max_iterations >= 1 so that it always stops, got {max_iterations!r}')
         if isinstance(keep_iterations, bool) or not isinstance(keep_iterations, int) or keep_iterations < 1:  # pyright: ignore[reportUnnecessaryIsInstance]
             raise ConfigurationError(f'loop needs keep_iterations >= 1, got {keep_iterations!r}')
-        self.step = step
+        self.step = require_step(step, 'loop(step)')
         self.until = until
         self.max_iterations = max_iterations
         self.stop_on_repeat = stop_on_repeat

@@ -10,7 +10,7 @@ from typing_extensions import TypeVar
 
 from .._core._errors import ConfigurationError
 from .._core._flow import StepScope
-from .._core._step import AnyStep, Step, common_class, ensure_named
+from .._core._step import AnyStep, Step, common_class, ensure_named, require_step
 from .._core._traits import StepInfo
 
 __all__ = ('DEFAULT_MAX_CONCURRENCY', 'MapEach', 'Parallel', 'map_each', 'parallel')
@@ -56,7 +56,7 @@ class Parallel(Step[Any, tuple[Any, ...], Any]):
     def __init__(self, steps: Sequence[AnyStep], *, name: str | None = None) -> None:
         if len(steps) < 2:
             raise ConfigurationError('parallel needs at least two steps')
-        self.steps = tuple(steps)
+        self.steps = tuple(require_step(s, f'parallel step {i + 1}') for i, s in enumerate(steps))
         self.name = ensure_named(name, 'parallel(' + ', '.join(s.name for s in self.steps) + ')')
         self._info = StepInfo(kind='fan-out', children=[('', s) for s in self.steps], deterministic=False)
         self.input_class = common_class(s.input_class for s in self.steps)  # every branch gets the same input
@@ -190,7 +190,7 @@ class MapEach(Step[Sequence[InT], list[OutT], DepsT]):
     ) -> None:
         if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:  # pyright: ignore[reportUnnecessaryIsInstance]
             raise ConfigurationError(f'max_concurrency must be at least 1, got {max_concurrency!r}')
-        self.step = step
+        self.step = require_step(step, 'map_each(step)')
         self.max_concurrency = max_concurrency
         self.name = ensure_named(name, f'map_each({step.name})')
         self._info = StepInfo(kind='fan-out', children=[('each', step)], deterministic=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing_extensions import TypeVar
 
 from .._core._flow import StepScope
-from .._core._step import Step
+from .._core._step import Step, require_step
 from .._core._traits import StepInfo
 
 __all__ = ('WithInput', 'with_input')
@@ -26,7 +26,7 @@ class WithInput(Step[InT, tuple[InT, OutT], DepsT]):
     _transparent = True
 
     def __init__(self, step: Step[InT, OutT, DepsT]) -> None:
-        self.step = step
+        self.step = require_step(step, 'with_input(step)')
         self.name = f'with_input({step.name})'
         self.input_class = step.input_class
         self._info = StepInfo(kind='wrapper', children=[('', step)], transparent=True)

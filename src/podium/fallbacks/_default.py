@@ -10,7 +10,7 @@ from typing_extensions import TypeVar
 from .._core._classify import failure_reason, is_outage, matches
 from .._core._errors import ConfigurationError, StepOutputError
 from .._core._flow import StepScope
-from .._core._step import Step
+from .._core._step import Step, require_step
 from ._wrapper import StepWrapper, fail, record_success, try_step
 
 __all__ = ('DefaultStep', 'default')
@@ -107,7 +107,7 @@ def default(
             A usage limit is never answered with a default.
         name: The step's name; `default(<step>)` by default.
     """
-    cls = step.output_class
+    cls = require_step(step, 'the step default() wraps').output_class
     if not callable(value_or_fn) and cls is not None and not isinstance(value_or_fn, cls):
         raise ConfigurationError(
             f'default for {step.name!r}: value_or_fn is a {type(value_or_fn).__qualname__} but the step outputs '

@@ -16,7 +16,7 @@ from .._core._classify import failure_reason, is_model_failure, matches
 from .._core._errors import ConfigurationError, OutputRejected
 from .._core._flow import StepScope
 from .._core._records import Attempt
-from .._core._step import Step, callable_name, common_class, ensure_named
+from .._core._step import Step, callable_name, common_class, ensure_named, require_step
 from .._core._traits import StepInfo
 from ._wrapper import fail, record_success, try_step
 
@@ -74,7 +74,10 @@ class FallbackStep(Step[InT, OutT]):
     ) -> None:
         if len(steps) < 2:
             raise ConfigurationError('fallback needs at least one alternate after the primary step (alternates=)')
-        self.steps: tuple[Step[InT, OutT], ...] = tuple(steps)
+        self.steps: tuple[Step[InT, OutT], ...] = tuple(
+            require_step(s, 'the primary step of fallback' if i == 0 else f'alternate {i} of fallback')
+            for i, s in enumerate(steps)
+        )
         self.name = ensure_named(name, 'fallback(' + ', '.join(s.name for s in self.steps) + ')')
         self.error_types, self.rejects = split_on(on, argument='on')
         self.degrade = degrade

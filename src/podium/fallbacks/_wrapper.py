@@ -19,7 +19,7 @@ from .._core._classify import attempt_reason, give_up, root_cause, status_code
 from .._core._errors import FallbackError, StepTimeout
 from .._core._flow import Flow, StepScope
 from .._core._records import Attempt
-from .._core._step import AnyStep, Step, ensure_named
+from .._core._step import AnyStep, Step, ensure_named, require_step
 from .._core._traits import StepInfo
 
 __all__ = ('StepWrapper', 'Try', 'fail', 'record_success', 'settle', 'try_step')
@@ -35,7 +35,7 @@ class StepWrapper(Step[InT, OutT]):
     """The record kind, also the start of the default name: `retry(billing_extract)`."""
 
     def __init__(self, wrapped: Step[InT, OutT], *, name: str | None) -> None:
-        self.wrapped = wrapped
+        self.wrapped = require_step(wrapped, f'the step {self.record_kind}() wraps')
         self.name = ensure_named(name, f'{self.record_kind}({wrapped.name})')
         self.input_class = wrapped.input_class
         self.output_class = wrapped.output_class

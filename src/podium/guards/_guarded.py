@@ -18,7 +18,7 @@ from typing_extensions import TypeVar
 
 from .._core._errors import ConfigurationError, GuardTripped, StepOutputError
 from .._core._flow import Flow, StepScope
-from .._core._step import AnyStep, Step, ensure_named
+from .._core._step import AnyStep, Step, ensure_named, require_step
 from .._core._traits import StepInfo
 from ._guard import Guard, is_step_or_none
 
@@ -56,8 +56,7 @@ class Guarded(Step[InT, OutT, DepsT]):
         safe_response: Step[InT, OutT, Any] | None = None,
         name: str | None = None,
     ) -> None:
-        if step is None or not is_step_or_none(step):  # pyright: ignore[reportUnnecessaryComparison]
-            raise ConfigurationError(f'guarded() wraps a podium step, got {type(step).__name__}')
+        require_step(step, 'the step guarded() wraps')
         _check_guards(input, 'input', step)
         _check_guards(output, 'output', step)
         if not input and not output:

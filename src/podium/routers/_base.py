@@ -10,7 +10,7 @@ from typing_extensions import TypeVar
 
 from .._core._errors import ConfigurationError
 from .._core._flow import Flow, StepScope
-from .._core._step import Step, common_class
+from .._core._step import Step, common_class, require_step
 from .._core._traits import StepInfo
 
 __all__ = ('Allow', 'Route', 'RouterBase')
@@ -49,10 +49,10 @@ class RouterBase(Step[InT, OutT, Any]):
             if not route or not route.strip():
                 raise ConfigurationError(f'router {name!r} has an empty route name')
             if isinstance(target, Route):
-                self.steps[route] = target.step
+                self.steps[route] = require_step(target.step, f'route {route!r} of router {name!r}')
                 self.descriptions[route] = target.description
             else:
-                self.steps[route] = target
+                self.steps[route] = require_step(target, f'route {route!r} of router {name!r}')
                 self.descriptions[route] = getattr(target, 'description', None) or route.replace('_', ' ')
         if fallback not in self.steps:
             raise ConfigurationError(

@@ -8,7 +8,7 @@ from pydantic_ai import RunContext, Tool
 
 from .._core._errors import ConfigurationError
 from .._core._flow import Flow, current_flow
-from .._core._step import Step
+from .._core._step import Step, require_step
 
 __all__ = ('as_tool',)
 
@@ -32,6 +32,7 @@ def as_tool(
         description: What the tool does, for the model; the step's docstring or name by default.
         input_type: The input's type for the tool's JSON schema, when the step does not know it.
     """
+    require_step(step, 'as_tool(step)')
     arg_type = input_type or step.input_class
     if arg_type is None:
         raise ConfigurationError(
