@@ -104,3 +104,4 @@ assert_type(billing >> summarise, podium.Chain[Facts, str, Billing])
 shipping_agent = Agent('test', deps_type=Shipping, output_type=Answer, name='shipping')
 shipping = podium.agent(shipping_agent, input_type=Plan)
 mixed = billing >> shipping  # MISTYPED: Billing deps and Shipping deps in one chain
+bare = str.strip >> facts  # MISTYPED: a function is no step; podium.step(str.strip) makes one

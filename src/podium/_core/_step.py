@@ -122,9 +122,11 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
         """`a >> b`: run `a`, feed its output to `b`; the chain needs the deps either needs."""
         return Chain.of(self, other)
 
-    def __rrshift__(self, other: object) -> Chain[Any, Any, Any]:
-        """`fn >> step` where `fn` is no step: raises the error that says how to make it one."""
-        return Chain.of(cast(AnyStep, other), self)
+    if not TYPE_CHECKING:  # the type checkers report `fn >> step` themselves, and must still see `a >> b` mistyped
+
+        def __rrshift__(self, other: object) -> Chain[Any, Any, Any]:
+            """`fn >> step` where `fn` is no step: raises the error that says how to make it one."""
+            return Chain.of(other, self)
 
     @overload
     async def run(
