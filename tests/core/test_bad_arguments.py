@@ -51,6 +51,16 @@ BUILDS: dict[str, tuple[Callable[[], object], str]] = {
     ),
     'a text as the prompt': (lambda: podium.agent(RAW, prompt='Hi {name}'), r'prompt= must be a function'),
     'a type name as the input type': (lambda: podium.agent(RAW, input_type='str'), r'input_type= must be a type'),
+    'a text as an approval timeout': (lambda: podium.approval(timeout='1h'), r"timeout must be positive .*got '1h'"),
+    'a NaN approval timeout': (lambda: podium.approval(timeout=float('nan')), r'timeout must be positive'),
+    'a word as a router threshold': (
+        lambda: podium.Router({'a': WRITER}, fallback='a', model=ScriptedModel(), min_confidence='high'),
+        r"min_confidence must be within \[0, 1\], got 'high'",
+    ),
+    'one word as a keyword list': (
+        lambda: podium.RuleRouter({'a': WRITER}, keywords={'a': 'invoice'}, fallback='a'),
+        r"the keywords of route 'a' must be a list of non-empty words, got 'invoice'",
+    ),
     'a number in podium.step': (lambda: podium.step(5), r'podium\.step takes a function of the input, got int'),
     'a step in podium.step': (lambda: podium.step(WRITER), r'got a step already: use it as it is'),
 }

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from typing_extensions import TypeVar
 
+from ._arguments import require_seconds
 from ._decisions import Approve, Decision, Edit, Outcome, Review, check_decision, current_gate
 from ._errors import ConfigurationError
 from ._function import runtime_class
@@ -43,9 +44,8 @@ class Approval(Step[T, Review[T]]):
         summary: Callable[[T], str] | None = None,
         input_type: type[T] | None = None,
     ) -> None:
-        seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
-        if seconds <= 0:
-            raise ConfigurationError(f'approval {name!r}: timeout must be positive, got {timeout!r}')
+        seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
+        require_seconds(seconds, f'approval {name!r}: timeout')
         self.name = ensure_named(name, 'approval')
         self.timeout_s = seconds
         self.summary = summary

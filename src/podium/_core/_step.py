@@ -18,6 +18,7 @@ from pydantic_ai.messages import ModelMessage
 from pydantic_ai.usage import RunUsage, UsageLimits
 from typing_extensions import TypeVar
 
+from ._arguments import require_seconds
 from ._conversation import check_history, turn_of
 from ._errors import ConfigurationError, StepInputError, WorkflowError
 from ._flow import Flow, StepScope
@@ -438,10 +439,8 @@ def _check_options(usage_limits: object, timeout: object, hooks: object, on_even
             f'usage_limits must be a pydantic_ai.usage.UsageLimits, got {type(usage_limits).__qualname__}: '
             'UsageLimits(request_limit=..., total_tokens_limit=...)'
         )
-    if timeout is not None and (
-        isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout < float('inf')
-    ):
-        raise ConfigurationError(f'timeout must be positive (seconds), got {timeout!r}')
+    if timeout is not None:
+        require_seconds(timeout, 'timeout')
     if not isinstance(hooks, tuple | list) or not all(isinstance(h, RunHook) for h in cast(Sequence[object], hooks)):
         raise ConfigurationError('hooks must be a list or tuple of podium.RunHook instances')
     if on_event is not None and not callable(on_event):

@@ -13,6 +13,7 @@ from pydantic_ai.exceptions import UnexpectedModelBehavior
 from pydantic_core import ValidationError, to_jsonable_python
 from typing_extensions import TypeVar
 
+from .._core._arguments import require_fraction
 from .._core._errors import BudgetExceeded, ConfigurationError, NoRoute, StepOutputError, WorkflowError
 from .._core._flow import Flow, StepScope
 from .._core._records import Attempt, RunResult
@@ -77,8 +78,7 @@ class ModelRouter(RouterBase[InT, OutT]):
                 f'model router {name!r} has {len(tiers)} tier(s); it needs at least two, cheapest first. With one '
                 'model, use its step directly'
             )
-        if not 0.0 <= threshold <= 1.0:
-            raise ConfigurationError(f'model router {name!r}: threshold must be within [0, 1], got {threshold}')
+        require_fraction(threshold, f'model router {name!r}: threshold')
         order = list(tiers)
         super().__init__(tiers, fallback=fallback or order[-1], allow=allow, name=name)
         self.order = order

@@ -14,6 +14,7 @@ from pydantic_ai.exceptions import UnexpectedModelBehavior
 from pydantic_ai.models import Model
 from typing_extensions import TypeIs, TypeVar
 
+from .._core._arguments import require_fraction
 from .._core._errors import ConfigurationError
 from .._core._flow import StepScope
 from .._core._step import Step, ensure_named
@@ -88,8 +89,7 @@ class Router(RouterBase[InT, OutT]):
         such calls take the `Agent.run` path.
         """
         super().__init__(routes, fallback=fallback, allow=allow, name=ensure_named(name, 'router'))
-        if not 0.0 <= min_confidence <= 1.0:
-            raise ConfigurationError(f'router {name!r}: min_confidence must be within [0, 1], got {min_confidence}')
+        require_fraction(min_confidence, f'router {name!r}: min_confidence')
         if (model is None) == (agent is None):
             raise ConfigurationError(
                 f'router {name!r} needs exactly one of model= (podium builds the router agent) or agent= (yours)'

@@ -44,6 +44,12 @@ class RuleRouter(RouterBase[InT, OutT]):
             if unknown:
                 raise ConfigurationError(f'rule router {name!r} has keywords for unknown routes {unknown}')
         self.rule = rule
+        for route, words in (keywords or {}).items():
+            if isinstance(words, str) or not all(isinstance(w, str) and w for w in words):  # pyright: ignore[reportUnnecessaryIsInstance]
+                raise ConfigurationError(
+                    f'rule router {name!r}: the keywords of route {route!r} must be a list of non-empty words, '
+                    f'got {words!r}'
+                )
         self.keywords = {route: tuple(w.lower() for w in words) for route, words in (keywords or {}).items()}
 
     def _match(self, input: InT) -> str | None:

@@ -1,0 +1,27 @@
+"""Checks of numeric arguments, for callers without a type checker.
+
+They get a clear `ConfigurationError`, never a `TypeError` from a comparison deep inside, nor a NaN that slips
+through every comparison.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ._errors import ConfigurationError
+
+__all__ = ('require_fraction', 'require_seconds')
+
+
+def require_seconds(value: object, what: str) -> float:
+    """`value` as positive, finite seconds."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
+        raise ConfigurationError(f'{what} must be positive (seconds), got {value!r}')
+    return float(value)
+
+
+def require_fraction(value: object, what: str) -> float:
+    """`value` as a number within [0, 1]."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ConfigurationError(f'{what} must be within [0, 1], got {value!r}')
+    return float(value)
