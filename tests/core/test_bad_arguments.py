@@ -11,7 +11,7 @@ from pydantic_ai import Agent
 
 import podium
 from podium import ConfigurationError
-from podium.fallbacks import default, fallback, hedge
+from podium.fallbacks import Backoff, CircuitBreaker, RetryBudget, RetryingModel, default, fallback, hedge
 from podium.testing import ScriptedModel
 
 RAW = Agent(ScriptedModel(default='hi'), name='writer')
@@ -61,6 +61,17 @@ BUILDS: dict[str, tuple[Callable[[], object], str]] = {
         lambda: podium.RuleRouter({'a': WRITER}, keywords={'a': 'invoice'}, fallback='a'),
         r"the keywords of route 'a' must be a list of non-empty words, got 'invoice'",
     ),
+    'a text as a retry count': (lambda: RetryingModel(ScriptedModel(), attempts='3'), r"attempts must be .*got '3'"),
+    'a text as an attempt timeout': (
+        lambda: RetryingModel(ScriptedModel(), attempt_timeout='1'),
+        r"attempt_timeout must be positive or None, got '1'",
+    ),
+    'a text as a breaker reset': (lambda: CircuitBreaker(reset_after='10'), r"reset_after must be positive, got '10'"),
+    'a NaN backoff': (lambda: Backoff(base=float('nan')), r'Backoff base must not be negative, got nan'),
+    'a text as a budget ratio': (lambda: RetryBudget(ratio='0.2'), r"ratio must be within \[0, 1\], got '0.2'"),
+    'a NaN hedge delay': (lambda: hedge(WRITER, after=float('nan')), r'after must not be negative, got nan'),
+    'a text as the fallback errors': (lambda: fallback(WRITER, WRITER, on='errors'), r"on= takes .*got 'errors'"),
+    'a text as the default errors': (lambda: default(WRITER, 'sorry', on='errors'), r"on= takes .*got 'errors'"),
     'a number in podium.step': (lambda: podium.step(5), r'podium\.step takes a function of the input, got int'),
     'a step in podium.step': (lambda: podium.step(WRITER), r'got a step already: use it as it is'),
 }

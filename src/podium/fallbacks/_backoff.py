@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .._core._arguments import is_number
 from .._core._errors import ConfigurationError
 
 __all__ = ('Backoff', 'Jitter')
@@ -34,10 +35,10 @@ class Backoff:
     """Source of uniform draws in [0, 1); pass a seeded `random.Random(...).random` for repeatable waits."""
 
     def __post_init__(self) -> None:
-        if self.base < 0:
-            raise ConfigurationError(f'Backoff base must not be negative, got {self.base}')
-        if self.cap < self.base:
-            raise ConfigurationError(f'Backoff cap must be at least base ({self.base}), got {self.cap}')
+        if not is_number(self.base) or self.base < 0:
+            raise ConfigurationError(f'Backoff base must not be negative, got {self.base!r}')
+        if not is_number(self.cap) or self.cap < self.base:
+            raise ConfigurationError(f'Backoff cap must be at least base ({self.base}), got {self.cap!r}')
         if self.jitter not in ('full', 'equal', 'none'):
             raise ConfigurationError(f"Backoff jitter must be 'full', 'equal' or 'none', got {self.jitter!r}")
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Literal, TypeAlias
 import anyio
 from typing_extensions import TypeVar
 
+from .._core._arguments import is_count, is_number
 from .._core._classify import failure_reason
 from .._core._errors import ConfigurationError
 from ._clock import SYSTEM_CLOCK, Clock
@@ -87,15 +88,15 @@ class CircuitBreaker:
         store: LimitStore | None = None,
         refresh: float = 0.25,
     ) -> None:
-        if failure_threshold < 1:
-            raise ConfigurationError(f'CircuitBreaker failure_threshold must be at least 1, got {failure_threshold}')
-        if reset_after <= 0:
-            raise ConfigurationError(f'CircuitBreaker reset_after must be positive, got {reset_after}')
-        if trials < 1:
-            raise ConfigurationError(f'CircuitBreaker trials must be at least 1, got {trials}')
-        if trial_timeout is not None and trial_timeout <= 0:
-            raise ConfigurationError(f'CircuitBreaker trial_timeout must be positive or None, got {trial_timeout}')
-        if not 0 <= refresh <= 1:
+        if not is_count(failure_threshold) or failure_threshold < 1:
+            raise ConfigurationError(f'CircuitBreaker failure_threshold must be at least 1, got {failure_threshold!r}')
+        if not is_number(reset_after) or reset_after <= 0:
+            raise ConfigurationError(f'CircuitBreaker reset_after must be positive, got {reset_after!r}')
+        if not is_count(trials) or trials < 1:
+            raise ConfigurationError(f'CircuitBreaker trials must be at least 1, got {trials!r}')
+        if trial_timeout is not None and (not is_number(trial_timeout) or trial_timeout <= 0):
+            raise ConfigurationError(f'CircuitBreaker trial_timeout must be positive or None, got {trial_timeout!r}')
+        if not is_number(refresh) or not 0 <= refresh <= 1:
             raise ConfigurationError(
                 f'CircuitBreaker refresh must be within [0, 1] seconds (how stale a shared state may be), got {refresh}'
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from .._core._arguments import is_number
 from .._core._errors import ConfigurationError
 from ._clock import SYSTEM_CLOCK, Clock
 
@@ -39,18 +40,18 @@ class RetryBudget:
         store: LimitStore | None = None,
         refresh: float = 0.25,
     ) -> None:
-        if not 0 <= ratio <= 1:
-            raise ConfigurationError(f'RetryBudget ratio must be within [0, 1], got {ratio}')
-        if per_second < 0:
-            raise ConfigurationError(f'RetryBudget per_second must not be negative, got {per_second}')
-        if capacity < 1:
-            raise ConfigurationError(f'RetryBudget capacity must be at least 1 (one retry), got {capacity}')
+        if not is_number(ratio) or not 0 <= ratio <= 1:
+            raise ConfigurationError(f'RetryBudget ratio must be within [0, 1], got {ratio!r}')
+        if not is_number(per_second) or per_second < 0:
+            raise ConfigurationError(f'RetryBudget per_second must not be negative, got {per_second!r}')
+        if not is_number(capacity) or capacity < 1:
+            raise ConfigurationError(f'RetryBudget capacity must be at least 1 (one retry), got {capacity!r}')
         self.ratio = ratio
         self.per_second = per_second
         self.capacity = capacity
         self.clock = clock
-        if refresh < 0:
-            raise ConfigurationError(f'RetryBudget refresh must not be negative, got {refresh}')
+        if not is_number(refresh) or refresh < 0:
+            raise ConfigurationError(f'RetryBudget refresh must not be negative, got {refresh!r}')
         self.name = name
         self.store = store
         """Where the bucket is shared with other budgets of this `name`; `None` keeps it in this object."""

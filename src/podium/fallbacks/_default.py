@@ -115,6 +115,10 @@ def default(
         )
     produce: Callable[[Any], Any] = value_or_fn if callable(value_or_fn) else _constant(value_or_fn)
     types = (on,) if isinstance(on, type) else on
+    if types is not None and not (
+        isinstance(types, tuple) and all(isinstance(t, type) and issubclass(t, BaseException) for t in types)  # pyright: ignore[reportUnnecessaryIsInstance]
+    ):
+        raise ConfigurationError(f'default for {step.name!r}: on= takes exception types, got {on!r}')
     return DefaultStep(step, produce, on=types, name=name)
 
 

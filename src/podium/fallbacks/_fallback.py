@@ -41,8 +41,8 @@ def split_on(
     items: Sequence[type[BaseException] | Callable[[OutT], bool]]
     if on is None:
         items = ()
-    elif isinstance(on, type) or callable(on):
-        items = (on,)
+    elif isinstance(on, type) or callable(on) or isinstance(on, str | bytes):  # one item, never its characters
+        items = (on,)  # pyright: ignore[reportAssignmentType]  # an untyped caller's mistake, reported below
     else:
         items = on
     types: list[type[BaseException]] = []

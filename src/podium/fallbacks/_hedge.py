@@ -15,6 +15,7 @@ from pydantic_ai.messages import ModelResponse
 from pydantic_ai.usage import RunUsage
 from typing_extensions import TypeVar
 
+from .._core._arguments import is_count, is_number
 from .._core._errors import ConfigurationError
 from .._core._flow import Flow, StepScope
 from .._core._records import Attempt
@@ -60,10 +61,10 @@ class HedgeStep(StepWrapper[InT, OutT]):
         clock: Clock = SYSTEM_CLOCK,
         name: str | None = None,
     ) -> None:
-        if after < 0:
-            raise ConfigurationError(f'hedge for {wrapped.name!r}: after must not be negative, got {after}')
-        if hedges < 1:
-            raise ConfigurationError(f'hedge for {wrapped.name!r}: hedges must be at least 1, got {hedges}')
+        if not is_number(after) or after < 0:
+            raise ConfigurationError(f'hedge for {wrapped.name!r}: after must not be negative, got {after!r}')
+        if not is_count(hedges) or hedges < 1:
+            raise ConfigurationError(f'hedge for {wrapped.name!r}: hedges must be at least 1, got {hedges!r}')
         super().__init__(wrapped, name=name)
         self.after = after
         self.hedges = hedges

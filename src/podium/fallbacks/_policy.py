@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from pydantic_ai.exceptions import ModelAPIError
 
+from .._core._arguments import is_count, is_number
 from .._core._classify import is_retryable
 from .._core._errors import ConfigurationError
 from ._backoff import Backoff
@@ -69,12 +70,12 @@ class RetryPolicy:
     clock: Clock = SYSTEM_CLOCK
 
     def __post_init__(self) -> None:
-        if self.attempts < 1:
-            raise ConfigurationError(f'attempts must be at least 1 (the first try), got {self.attempts}')
-        if self.retry_after_cap < 0:
-            raise ConfigurationError(f'retry_after_cap must not be negative, got {self.retry_after_cap}')
-        if self.deadline is not None and self.deadline <= 0:
-            raise ConfigurationError(f'deadline must be positive or None, got {self.deadline}')
+        if not is_count(self.attempts) or self.attempts < 1:
+            raise ConfigurationError(f'attempts must be at least 1 (the first try), got {self.attempts!r}')
+        if not is_number(self.retry_after_cap) or self.retry_after_cap < 0:
+            raise ConfigurationError(f'retry_after_cap must not be negative, got {self.retry_after_cap!r}')
+        if self.deadline is not None and (not is_number(self.deadline) or self.deadline <= 0):
+            raise ConfigurationError(f'deadline must be positive or None, got {self.deadline!r}')
 
 
 class RetryLoop:

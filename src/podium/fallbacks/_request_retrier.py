@@ -16,6 +16,7 @@ import anyio
 from pydantic_ai.exceptions import ModelAPIError, ModelRequestTimeout
 from pydantic_ai.messages import ModelRequestAttempt
 
+from .._core._arguments import is_number
 from .._core._attempts import record_attempt
 from .._core._classify import is_retryable, mark_exhausted, status_code, unexpected_response
 from .._core._errors import ConfigurationError, ModelCircuitOpenError
@@ -68,8 +69,8 @@ class RequestRetrier:
         clock: Clock = SYSTEM_CLOCK,
         user_code: bool = False,
     ) -> None:
-        if attempt_timeout is not None and attempt_timeout <= 0:
-            raise ConfigurationError(f'attempt_timeout must be positive or None, got {attempt_timeout}')
+        if attempt_timeout is not None and (not is_number(attempt_timeout) or attempt_timeout <= 0):
+            raise ConfigurationError(f'attempt_timeout must be positive or None, got {attempt_timeout!r}')
         self.model_name = model_name
         self.provider_name = provider_name
         self.policy = RetryPolicy(
