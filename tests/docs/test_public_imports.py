@@ -4,7 +4,6 @@ no private module, and no name a module leaves out of its `__all__`, so internal
 from __future__ import annotations
 
 import ast
-import importlib
 import importlib.util
 import re
 from collections.abc import Iterator
@@ -42,11 +41,22 @@ def private_imports(code: str) -> list[str]:
             if '._' in f'.{module}':
                 found.append(module)
                 continue
-            public = set(getattr(importlib.import_module(module), '__all__', ()))
+            public = _declared_all(module)
             found += [
                 f'{module}.{a.name}' for a in node.names if a.name not in public and not _is_subpackage(module, a.name)
             ]
     return found
+
+
+def _declared_all(module: str) -> set[str]:
+    """The `__all__` a podium module declares, read from its source: importing it would need its extra installed."""
+    spec = importlib.util.find_spec(module)
+    assert spec is not None, f'no module {module}'
+    assert spec.origin is not None, f'no source for {module}'
+    for node in ast.parse(Path(spec.origin).read_text()).body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == '__all__' for t in node.targets):
+            return set(ast.literal_eval(node.value))
+    return set()
 
 
 def _is_subpackage(module: str, name: str) -> bool:
