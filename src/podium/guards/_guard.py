@@ -26,7 +26,7 @@ from .._core._errors import (
 )
 from .._core._flow import Flow, StepScope
 from .._core._redact import describe
-from .._core._step import AnyStep, Step, callable_name, ensure_named
+from .._core._step import AnyStep, Step, callable_name, ensure_named, require_step
 from .._core._traits import StepInfo
 from .._core._verdict import GuardVerdict
 from ..agents import agent as agent_step
@@ -69,11 +69,8 @@ class Guard(Step[T, T, Any]):
     ) -> None:
         if on not in ('input', 'output'):
             raise ConfigurationError(f"a guard checks on='input' or on='output', got on={on!r}")
-        if not is_step_or_none(safe_response):
-            raise ConfigurationError(
-                f'safe_response must be a podium step (podium.step(fn) makes one of a function), got '
-                f'{type(safe_response).__name__}'
-            )
+        if safe_response is not None:
+            require_step(safe_response, 'safe_response')
         self.on: Side = on
         self.fail_open = fail_open
         self.safe_response = safe_response
@@ -194,11 +191,6 @@ class Guard(Step[T, T, Any]):
             f'replacement must be a value of the type the guard checks',
             step=self.name,
         )
-
-
-def is_step_or_none(value: object) -> bool:
-    """Whether `value` is a step or `None`: arguments are typed, but a caller without a type checker passes anything."""
-    return value is None or isinstance(value, Step)
 
 
 def _render(value: object) -> str:

@@ -20,7 +20,7 @@ from .._core._errors import ConfigurationError, GuardTripped, StepOutputError
 from .._core._flow import Flow, StepScope
 from .._core._step import AnyStep, Step, ensure_named, require_step
 from .._core._traits import StepInfo
-from ._guard import Guard, is_step_or_none
+from ._guard import Guard
 
 __all__ = ('Guarded', 'guarded')
 
@@ -61,11 +61,8 @@ class Guarded(Step[InT, OutT, DepsT]):
         _check_guards(output, 'output', step)
         if not input and not output:
             raise ConfigurationError(f'guarded({step.name!r}) has no guards: pass input=[...] or output=[...]')
-        if not is_step_or_none(safe_response):
-            raise ConfigurationError(
-                f'safe_response must be a podium step (podium.step(fn) makes one of a function), got '
-                f'{type(safe_response).__name__}'
-            )
+        if safe_response is not None:
+            require_step(safe_response, 'safe_response')
         self.step = step
         self.input_guards: tuple[Guard[Any], ...] = tuple(input)
         self.output_guards: tuple[Guard[Any], ...] = tuple(output)
