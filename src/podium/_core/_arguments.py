@@ -17,14 +17,14 @@ __all__ = ('is_count', 'is_number', 'require_fraction', 'require_seconds')
 
 def require_seconds(value: object, what: str) -> float:
     """`value` as positive, finite seconds."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
+    if not is_number(value) or not 0 < value < math.inf:
         raise ConfigurationError(f'{what} must be positive (seconds), got {value!r}')
     return float(value)
 
 
 def require_fraction(value: object, what: str) -> float:
     """`value` as a number within [0, 1]."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+    if not is_number(value) or not 0 <= value <= 1:
         raise ConfigurationError(f'{what} must be within [0, 1], got {value!r}')
     return float(value)
 

@@ -8,6 +8,7 @@ from typing import Generic, Literal, TypeAlias
 
 from typing_extensions import TypeVar
 
+from .._core._arguments import is_count
 from .._core._errors import BudgetExceeded, ConfigurationError, LoopLimitReached
 from .._core._flow import StepScope
 from .._core._step import Step, ensure_named, require_step
@@ -60,9 +61,9 @@ class Loop(Step[T, LoopResult[T], DepsT]):
         keep_iterations: int = 3,
         name: str | None = None,
     ) -> None:
-        if isinstance(max_iterations, bool) or not isinstance(max_iterations, int) or max_iterations < 1:  # pyright: ignore[reportUnnecessaryIsInstance]
+        if not is_count(max_iterations) or max_iterations < 1:
             raise ConfigurationError(f'loop needs max_iterations >= 1 so that it always stops, got {max_iterations!r}')
-        if isinstance(keep_iterations, bool) or not isinstance(keep_iterations, int) or keep_iterations < 1:  # pyright: ignore[reportUnnecessaryIsInstance]
+        if not is_count(keep_iterations) or keep_iterations < 1:
             raise ConfigurationError(f'loop needs keep_iterations >= 1, got {keep_iterations!r}')
         self.step = require_step(step, 'loop(step)')
         self.until = until

@@ -8,6 +8,7 @@ from typing import Any, overload
 import anyio
 from typing_extensions import TypeVar
 
+from .._core._arguments import is_count
 from .._core._errors import ConfigurationError
 from .._core._flow import StepScope
 from .._core._step import AnyStep, Step, common_class, ensure_named, require_step
@@ -188,7 +189,7 @@ class MapEach(Step[Sequence[InT], list[OutT], DepsT]):
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         name: str | None = None,
     ) -> None:
-        if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:  # pyright: ignore[reportUnnecessaryIsInstance]
+        if not is_count(max_concurrency) or max_concurrency < 1:
             raise ConfigurationError(f'max_concurrency must be at least 1, got {max_concurrency!r}')
         self.step = require_step(step, 'map_each(step)')
         self.max_concurrency = max_concurrency

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, Generic, Literal
@@ -14,7 +13,7 @@ from pydantic_ai.exceptions import UnexpectedModelBehavior
 from pydantic_ai.models import Model
 from typing_extensions import TypeIs, TypeVar
 
-from .._core._arguments import require_fraction
+from .._core._arguments import is_number, require_fraction
 from .._core._errors import ConfigurationError
 from .._core._flow import StepScope
 from .._core._step import Step, ensure_named
@@ -156,9 +155,4 @@ class Router(RouterBase[InT, OutT]):
 
 def _valid_confidence(confidence: object) -> TypeIs[float]:
     """A finite number in [0, 1]; a bool is not one, though Python counts it as an int."""
-    return (
-        isinstance(confidence, int | float)
-        and not isinstance(confidence, bool)
-        and math.isfinite(confidence)
-        and 0.0 <= confidence <= 1.0
-    )
+    return is_number(confidence) and 0.0 <= confidence <= 1.0
