@@ -206,15 +206,10 @@ class Flow(Generic[DepsT]):
             'before the one reading them, or pass default='
         )
 
-    def check_deadline(self, step: str) -> None:
-        """Raise `WorkflowTimeout` naming `step` when the run's deadline has passed."""
+    def check_deadline(self, step: str | None = None) -> None:
+        """Raise `WorkflowTimeout` when the run's deadline has passed, naming `step`, the one about to start."""
         if self.deadline is not None and time.perf_counter() >= self.deadline:
             raise WorkflowTimeout(self._timed_out(step), step=step)
-
-    def check_finished_in_time(self) -> None:
-        """Raise `WorkflowTimeout` when the run's last step ended past the deadline without yielding to it."""
-        if self.deadline is not None and time.perf_counter() >= self.deadline:
-            raise self.timed_out()
 
     def timed_out(self) -> WorkflowTimeout:
         """The error of a run past its deadline, saying what to do when a step held the event loop long past it."""

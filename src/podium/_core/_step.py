@@ -225,7 +225,7 @@ class Step(ABC, Generic[InT, OutT, DepsT]):
                 with anyio.fail_after(timeout):
                     output = await self.invoke(input, flow)
                 # A step that blocked past the deadline without yielding must not pass for a timely result.
-                flow.check_finished_in_time()
+                flow.check_deadline()
         except Paused as pause:
             for hook in reversed(flow.hooks):
                 hook.run_finished(flow, None)
